@@ -1,0 +1,123 @@
+"""Compliance records: the hash-chained audit trail, electronic signatures, generated reports.
+
+These rows are the evidence; they are append-only. On PostgreSQL triggers (migration 0002) make the
+database itself refuse UPDATE, DELETE and TRUNCATE on the audit trail and the signatures.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One create or change of a regulated record. `seq` is gap-free; each row's hash covers its content
+    and the previous row's hash, so altering or removing any row breaks the chain from there on."""
+
+    seq = models.BigIntegerField(_("sequence"), unique=True)
+    at = models.DateTimeField(_("when (UTC)"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=20, blank=True)
+    model = models.CharField(_("record type"), max_length=100, db_index=True)  # app_label.modelname
+    object_id = models.CharField(_("record id"), max_length=64)
+    object_repr = models.CharField(_("record"), max_length=300, blank=True)
+    action = models.CharField(_("action"), max_length=20)  # create, update, sign, void, ...
+    changes = models.JSONField(_("changes"), default=dict)  # {field: [old, new]}
+    reason = models.TextField(_("reason for change"), blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["model", "object_id", "seq"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.model}:{self.object_id}"
+
+
+class SignatureMeaning(models.TextChoices):
+    AUTHORED = "authored", _("Authored")
+    REVIEWED = "reviewed", _("Reviewed")
+    APPROVED = "approved", _("Approved")
+    RELEASED = "released", _("Released")
+    REJECTED = "rejected", _("Rejected")
+    VERIFIED = "verified", _("Verified")
+
+
+class Signature(models.Model):
+    """A 21 CFR Part 11 electronic signature bound to one version of one record (§11.50, §11.70)."""
+
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("signer")
+    )
+    printed_name = models.CharField(_("printed name"), max_length=200)
+    meaning = models.CharField(_("meaning"), max_length=20, choices=SignatureMeaning.choices)
+    role = models.CharField(_("signed as"), max_length=40, blank=True)
+    signed_at = models.DateTimeField(_("signed at (UTC)"), default=timezone.now)
+    model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(_("record"), max_length=300)
+    record_hash = models.CharField(max_length=64)  # SHA-256 of the record's content when signed
+    reason = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("electronic signature")
+        verbose_name_plural = _("electronic signatures")
+        ordering = ["signed_at", "pk"]
+        indexes = [models.Index(fields=["model", "object_id"])]
+
+    def __str__(self):
+        return f"{self.printed_name} · {self.get_meaning_display()} · {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class SignatureAttempt(models.Model):
+    """Every failed signing attempt is kept (§11.300(d): detect and report unauthorised use)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    username_given = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class GeneratedReport(models.Model):
+    """Every regulated PDF that left the system: what, for whom, its SHA-256, and the file itself."""
+
+    key = models.CharField(_("report"), max_length=100, db_index=True)
+    title = models.CharField(_("title"), max_length=300)
+    document_number = models.CharField(_("document number"), max_length=60, unique=True)
+    params = models.JSONField(default=dict)
+    language = models.CharField(max_length=10)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
+    sha256 = models.CharField(max_length=64)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to="reports/%Y/%m/")
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("generated report")
+        verbose_name_plural = _("generated reports")
+        ordering = ["-generated_at"]

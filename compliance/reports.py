@@ -1,0 +1,81 @@
+"""Report registry and rendering. Domain apps register their reports in AppConfig.ready():
+
+    register_report(Report(key="suppliers.scorecard", title=_("Supplier scorecard"),
+                           template="suppliers/pdf/scorecard.html", build=build_scorecard,
+                           params=[ReportParam("supplier", required=True, help=_("supplier code"))],
+                           perm="suppliers.scorecard"))
+
+`build(params: dict[str, str], user) -> dict` returns the template context (raise ReportError with a
+readable message for a bad parameter). Rendering, storage with SHA-256, and the command line
+(`manage.py render_report`) are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from qms.core.errors import DomainError
+
+
+class ReportError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportParam:
+    name: str
+    required: bool = False
+    help: object = ""
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: object  # lazy translation
+    template: str
+    build: Callable[[dict, object], dict]
+    params: list[ReportParam] = field(default_factory=list)
+    perm: str = "reports.export"
+    regulated: bool = True  # stored with its hash when generated
+    document_prefix: str = "RPT"
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def register_report(report: Report) -> None:
+    REPORTS[report.key] = report
+
+
+def get_report(key: str) -> Report:
+    try:
+        return REPORTS[key]
+    except KeyError:
+        raise ReportError(
+            _("Unknown report “%(key)s”. Known reports: %(known)s.") % {"key": key, "known": ", ".join(sorted(REPORTS))}
+        ) from None
+
+
+def resolve_params(report: Report, given: dict[str, str]) -> dict[str, str]:
+    known = {p.name for p in report.params}
+    unknown = set(given) - known
+    if unknown:
+        raise ReportError(
+            _("Report %(key)s has no parameter %(names)s. Its parameters: %(known)s.")
+            % {"key": report.key, "names": ", ".join(sorted(unknown)), "known": ", ".join(sorted(known)) or "-"}
+        )
+    resolved = {}
+    for p in report.params:
+        value = given.get(p.name, p.default)
+        if (value is None or value == "") and p.required:
+            raise ReportError(
+                _("Report %(key)s needs the parameter “%(name)s” (%(help)s). Give it as --param %(name)s=VALUE.")
+                % {"key": report.key, "name": p.name, "help": p.help}
+            )
+        if value not in (None, ""):
+            resolved[p.name] = value
+    return resolved

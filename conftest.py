@@ -1,0 +1,49 @@
+"""Shared pytest fixtures: sites, users with roles, logged-in clients."""
+
+import pytest
+
+from qms.core.audit import audit_context
+from qms.core.models import Industry, Membership, Role, Site, User
+
+PASSWORD = "test-Password-123"
+
+
+@pytest.fixture
+def site(db):
+    with audit_context(reason="test"):
+        return Site.objects.create(code="S1", name="Test plant", industry=Industry.AUTOMOTIVE)
+
+
+@pytest.fixture
+def other_site(db):
+    with audit_context(reason="test"):
+        return Site.objects.create(code="S2", name="Other plant", industry=Industry.FOOD)
+
+
+@pytest.fixture
+def make_user(db, site):
+    def make(username="u", roles=(Role.QUALITY_MANAGER,), sites=None, **extra):
+        with audit_context(reason="test"):
+            user = User(
+                username=username,
+                display_name=extra.pop("display_name", username.title()),
+                email=f"{username}@example.com",
+                **extra,
+            )
+            user.set_password(PASSWORD)
+            user.save()
+            for s in sites or [site]:
+                for role in roles:
+                    Membership.objects.create(user=user, site=s, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do(user):
+        client.force_login(user)
+        return client
+
+    return do

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+from .services import user_record_failed_attempt, user_record_success
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, request=None, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        username = self.cleaned_data.get("username", "")
+        password = self.cleaned_data.get("password", "")
+        if not username or not password:
+            return self.cleaned_data
+        known = User.objects.filter(username__iexact=username).first()
+        if known and known.is_locked:
+            raise forms.ValidationError(
+                _(
+                    "This account is locked after repeated failed attempts until %(until)s UTC. Wait, or ask an administrator to unlock it."
+                ),
+                params={"until": known.locked_until.strftime("%Y-%m-%d %H:%M")},
+            )
+        user = authenticate(self.request, username=known.username if known else username, password=password)
+        if user is None:
+            if known:
+                user_record_failed_attempt(user=known, what="failed sign-in")
+                if known.is_locked:
+                    raise forms.ValidationError(
+                        _(
+                            "Too many failed attempts: the account is now locked for a while. Ask an administrator to unlock it."
+                        )
+                    )
+            raise forms.ValidationError(_("Username or password is wrong. Check both and try again."))
+        user_record_success(user=user)
+        self.user = user
+        return self.cleaned_data
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What to import"))
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    dry_run = forms.BooleanField(label=_("Check only (dry run), write nothing"), required=False, initial=True)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds

@@ -1,0 +1,155 @@
+"""Import kinds of the kernel: parts, customers, equipment."""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from .importing import (
+    Column,
+    ImportKind,
+    RowError,
+    check_unique_in_file,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_int,
+    require_text,
+)
+from .models import Customer, Equipment, EquipmentKind, Part, PartType, Site
+from .registries import register_import_kind
+
+
+def _upsert(model, items, key_fields) -> int:
+    """Create new rows in bulk; change existing ones one by one so each change is in the audit trail."""
+    new, written = [], 0
+    for obj, existing in items:
+        if existing is None:
+            new.append(obj)
+            continue
+        changed = False
+        for f in model._meta.concrete_fields:
+            if f.primary_key or f.attname in key_fields:
+                continue
+            value = getattr(obj, f.attname)
+            if getattr(existing, f.attname) != value:
+                setattr(existing, f.attname, value)
+                changed = True
+        if changed:
+            existing.save()
+            written += 1
+    model.objects.bulk_create(new, batch_size=2000)
+    return written + len(new)
+
+
+class PartImport(ImportKind):
+    name = "parts"
+    label = _lazy("Parts")
+    columns = [
+        Column("number"),
+        Column("name"),
+        Column("type"),
+        Column("unit"),
+        Column("revision", required=False),
+        Column("shelf_life_days", required=False),
+        Column("safety_critical", required=False),
+        Column("regulated", required=False),
+    ]
+
+    def prepare(self, rows):
+        return {"existing": {(p.number, p.revision): p for p in Part.objects.all()}}
+
+    def validate_row(self, row, ctx):
+        number = require_text(row, "number", 60)
+        revision = row.get("revision", "").strip() or "A"
+        check_unique_in_file(ctx, (number, revision), _("Part %(n)s rev %(r)s") % {"n": number, "r": revision})
+        part = Part(
+            number=number,
+            revision=revision,
+            name=require_text(row, "name", 200),
+            part_type=parse_choice(row, "type", PartType.choices),
+            unit=require_text(row, "unit", 20),
+            shelf_life_days=parse_int(row, "shelf_life_days", minimum=1),
+            is_safety_critical=parse_bool(row, "safety_critical"),
+            is_regulated=parse_bool(row, "regulated"),
+        )
+        return part, ctx["existing"].get((number, revision))
+
+    def write(self, items, ctx):
+        return _upsert(Part, items, {"number", "revision"})
+
+
+class CustomerImport(ImportKind):
+    name = "customers"
+    label = _lazy("Customers")
+    columns = [
+        Column("code"),
+        Column("name"),
+        Column("email", required=False),
+        Column("country", required=False),
+        Column("language", required=False),
+        Column("automotive", required=False),
+    ]
+
+    def prepare(self, rows):
+        return {"existing": {c.code: c for c in Customer.objects.all()}}
+
+    def validate_row(self, row, ctx):
+        code = require_text(row, "code", 30)
+        check_unique_in_file(ctx, code, _("Customer %(c)s") % {"c": code})
+        email = row.get("email", "").strip()
+        if email and "@" not in email:
+            raise RowError(_("“%(v)s” is not an e-mail address.") % {"v": email})
+        customer = Customer(
+            code=code,
+            name=require_text(row, "name", 200),
+            email=email,
+            country=row.get("country", "").strip(),
+            language=parse_choice(row, "language", settings.LANGUAGES, default="en"),
+            is_automotive=parse_bool(row, "automotive"),
+        )
+        return customer, ctx["existing"].get(code)
+
+    def write(self, items, ctx):
+        return _upsert(Customer, items, {"code"})
+
+
+class EquipmentImport(ImportKind):
+    name = "equipment"
+    label = _lazy("Equipment and gauges")
+    columns = [
+        Column("code"),
+        Column("name"),
+        Column("kind"),
+        Column("site"),
+        Column("calibration_due", required=False),
+    ]
+
+    def prepare(self, rows):
+        return {
+            "existing": {e.code: e for e in Equipment.objects.all()},
+            "sites": {s.code: s for s in Site.objects.all()},
+        }
+
+    def validate_row(self, row, ctx):
+        code = require_text(row, "code", 40)
+        check_unique_in_file(ctx, code, _("Equipment %(c)s") % {"c": code})
+        site_code = require_text(row, "site")
+        site = ctx["sites"].get(site_code)
+        if site is None:
+            raise RowError(
+                _("Site “%(s)s” does not exist. Use one of: %(known)s.")
+                % {"s": site_code, "known": ", ".join(ctx["sites"])}
+            )
+        kind = parse_choice(row, "kind", EquipmentKind.choices)
+        due = parse_date(row, "calibration_due")
+        if kind == EquipmentKind.GAUGE and due is None:
+            raise RowError(_("A gauge needs a calibration_due date (YYYY-MM-DD)."))
+        eq = Equipment(code=code, name=require_text(row, "name", 200), kind=kind, site=site, calibration_due=due)
+        return eq, ctx["existing"].get(code)
+
+    def write(self, items, ctx):
+        return _upsert(Equipment, items, {"code"})
+
+
+for _kind in (PartImport(), CustomerImport(), EquipmentImport()):
+    register_import_kind(_kind)

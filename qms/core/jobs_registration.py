@@ -1,0 +1,10 @@
+from .registries import PeriodicJob, register_periodic_job
+
+register_periodic_job(
+    PeriodicJob(
+        name="core.calibration_reminders",
+        task="qms.core.tasks.calibration_reminders",
+        every_seconds=3600,
+        description="Gauges whose calibration falls due within 14 days or is overdue.",
+    )
+)

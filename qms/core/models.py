@@ -1,0 +1,207 @@
+"""Kernel records: users, sites and roles, master data (parts, customers, equipment), notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .audit import RegulatedModel, RegulatedQuerySet
+
+
+class Industry(models.TextChoices):
+    AUTOMOTIVE = "automotive", _("Automotive (IATF 16949)")
+    PHARMA = "pharma", _("Pharma (GMP)")
+    FOOD = "food", _("Food (SC licence)")
+    GENERAL = "general", _("General manufacturing")
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", _("Inspector")
+    QUALITY_ENGINEER = "quality_engineer", _("Quality engineer")
+    QUALITY_MANAGER = "quality_manager", _("Quality manager")
+    MRB_MEMBER = "mrb_member", _("MRB member")
+    SUPPLIER_QUALITY_ENGINEER = "sqe", _("Supplier quality engineer")
+    PRODUCTION_SUPERVISOR = "production_supervisor", _("Production supervisor")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class RegulatedUserManager(UserManager.from_queryset(RegulatedQuerySet)):
+    pass
+
+
+class User(RegulatedModel, AbstractUser):
+    display_name = models.CharField(_("printed name"), max_length=150, blank=True)
+    preferred_language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    failed_logins = models.PositiveIntegerField(_("failed attempts"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    objects = RegulatedUserManager()
+    audit_exempt_reason_fields = ("last_login", "failed_logins", "locked_until", "password")
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self):
+        return self.printed_name
+
+    @property
+    def printed_name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_locked(self) -> bool:
+        return bool(self.locked_until and self.locked_until > timezone.now())
+
+
+class Site(RegulatedModel):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.CharField(_("industry profile"), max_length=20, choices=Industry.choices)
+    address = models.TextField(_("address"), blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
+    requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Membership(RegulatedModel):
+    """A role a user holds at one site. A user may hold several roles at several sites."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("user"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("site"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [models.UniqueConstraint(fields=["user", "site", "role"], name="uniq_membership")]
+
+    def __str__(self):
+        return f"{self.user} · {self.site.code} · {self.get_role_display()}"
+
+
+class PartType(models.TextChoices):
+    RAW = "raw", _("Raw material")
+    COMPONENT = "component", _("Component")
+    SEMI_FINISHED = "semi_finished", _("Semi-finished")
+    FINISHED = "finished", _("Finished good")
+
+
+class Part(RegulatedModel):
+    number = models.CharField(_("part number"), max_length=60)
+    revision = models.CharField(_("revision"), max_length=10, default="A")
+    name = models.CharField(_("name"), max_length=200)
+    part_type = models.CharField(_("type"), max_length=20, choices=PartType.choices)
+    unit = models.CharField(_("unit"), max_length=20, default="pcs")
+    shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), null=True, blank=True)
+    is_safety_critical = models.BooleanField(_("safety critical"), default=False)
+    is_regulated = models.BooleanField(_("regulatory relevant"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("part")
+        verbose_name_plural = _("parts")
+        ordering = ["number", "revision"]
+        constraints = [models.UniqueConstraint(fields=["number", "revision"], name="uniq_part_number_rev")]
+
+    def __str__(self):
+        return f"{self.number} rev {self.revision} {self.name}"
+
+
+class Customer(RegulatedModel):
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    country = models.CharField(_("country"), max_length=60, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    is_automotive = models.BooleanField(_("automotive customer"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class EquipmentKind(models.TextChoices):
+    MACHINE = "machine", _("Machine")
+    GAUGE = "gauge", _("Gauge / measuring instrument")
+    LINE = "line", _("Production line")
+
+
+class Equipment(RegulatedModel):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))
+    calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("equipment")
+        verbose_name_plural = _("equipment")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def calibration_overdue(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.kind == EquipmentKind.GAUGE and self.calibration_due is not None and self.calibration_due < on
+
+
+class Notification(models.Model):
+    """An inbox entry. `dedup_key` makes a reminder idempotent: one per recipient and key, ever."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True)
+    level = models.CharField(max_length=10, default="info")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    dedup_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"], condition=~models.Q(dedup_key=""), name="uniq_notification_dedup"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+
+class JobRun(models.Model):
+    """One execution of a background job: failures stay visible to administrators, never dropped."""
+
+    name = models.CharField(max_length=200)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"])]

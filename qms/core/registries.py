@@ -1,0 +1,81 @@
+"""Registries through which higher apps plug into lower ones (DESIGN.md: upward news by registries).
+
+Each app registers in its AppConfig.ready(). The kernel and the portal only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ScanResolver:
+    """Turns a scanned or typed code into a URL, or None when the code is not one of its records."""
+
+    name: str
+    resolve: Callable[[object, str], str | None]  # (user, code) -> url | None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run by Celery beat, by `manage.py run_jobs`, or by the quick start's in-process loop."""
+
+    name: str
+    task: str  # dotted path of the Celery task, which takes no arguments
+    every_seconds: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A top-level page: shown in the navigation to users holding `perm`; checked by the access matrix."""
+
+    key: str
+    label: object  # lazy translation
+    url_name: str
+    perm: str
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    name: str
+    seed: Callable[[], None]
+    order: int = 100
+
+
+@dataclass
+class Registry:
+    scan_resolvers: list[ScanResolver] = field(default_factory=list)
+    periodic_jobs: dict[str, PeriodicJob] = field(default_factory=dict)
+    nav_items: dict[str, NavItem] = field(default_factory=dict)
+    demo_seeders: dict[str, DemoSeeder] = field(default_factory=dict)
+    import_kinds: dict[str, object] = field(default_factory=dict)  # kind -> qms.core.importing.ImportKind
+
+
+registry = Registry()
+
+
+def register_scan_resolver(resolver: ScanResolver) -> None:
+    registry.scan_resolvers = sorted(
+        [r for r in registry.scan_resolvers if r.name != resolver.name] + [resolver], key=lambda r: r.order
+    )
+
+
+def register_periodic_job(job: PeriodicJob) -> None:
+    registry.periodic_jobs[job.name] = job
+
+
+def register_nav_item(item: NavItem) -> None:
+    registry.nav_items[item.key] = item
+
+
+def register_demo_seeder(seeder: DemoSeeder) -> None:
+    registry.demo_seeders[seeder.name] = seeder
+
+
+def register_import_kind(kind) -> None:
+    registry.import_kinds[kind.name] = kind

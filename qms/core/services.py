@@ -1,0 +1,143 @@
+"""Kernel write services: notifications, sign-in lock-out, master data."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from .audit import audit_context
+from .i18n import LazyFormat
+from .models import Equipment, EquipmentKind, Membership, Notification, Role, User
+
+log = logging.getLogger(__name__)
+
+
+def notification_send(
+    *,
+    recipients,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    dedup_key: str = "",
+    site=None,
+    level: str = "info",
+    email: bool = True,
+) -> list[Notification]:
+    """Put a message in each recipient's inbox and e-mail it. With a `dedup_key`, each recipient gets
+    it at most once, ever: reminders sent by retried or repeated jobs are not sent twice.
+
+    `subject` and `body` may be lazy translations; they are rendered in each recipient's language.
+    """
+    created: list[Notification] = []
+    for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            subj, text = str(subject), str(body)
+        try:
+            with transaction.atomic():
+                note = Notification.objects.create(
+                    recipient=user,
+                    site=site,
+                    level=level,
+                    subject=subj[:300],
+                    body=text,
+                    link=link,
+                    dedup_key=dedup_key,
+                )
+        except IntegrityError:
+            continue  # already sent under this key
+        created.append(note)
+        if email and user.email:
+            transaction.on_commit(lambda n=note: _email_notification(n.pk))
+    return created
+
+
+def _email_notification(notification_id: int) -> None:
+    from .tasks import notification_email
+
+    notification_email.delay(notification_id)
+
+
+def notification_email_deliver(*, notification_id: int) -> None:
+    note = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if note.emailed_at:
+        return
+    body = note.body + (f"\n\n{note.link}" if note.link else "")
+    send_mail(note.subject, body, settings.DEFAULT_FROM_EMAIL, [note.recipient.email])
+    Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
+
+
+def user_record_failed_attempt(*, user: User, what: str) -> None:
+    """Count a failed login or signature; lock the account after LOCKOUT_THRESHOLD in a row."""
+    with transaction.atomic(), audit_context(reason=what, source="security"):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.failed_logins += 1
+        if locked.failed_logins >= settings.LOCKOUT_THRESHOLD:
+            locked.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+            locked.failed_logins = 0
+            log.warning("account %s locked after repeated failures (%s)", locked.username, what)
+        locked.save(update_fields=["failed_logins", "locked_until"])
+        user.failed_logins, user.locked_until = locked.failed_logins, locked.locked_until
+
+
+def user_record_success(*, user: User) -> None:
+    if user.failed_logins:
+        with audit_context(reason=_("successful sign-in"), source="security"):
+            user.failed_logins = 0
+            user.save(update_fields=["failed_logins"])
+
+
+def user_unlock(*, user: User, by: User, reason: str) -> None:
+    with audit_context(user=by, reason=reason):
+        user.failed_logins = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_logins", "locked_until"])
+
+
+def calibration_reminders_send(*, today=None) -> int:
+    """Remind quality engineers of the site about gauges due for calibration (14 days ahead, and overdue).
+    Idempotent: each gauge and due date is announced once per threshold."""
+
+    today = today or timezone.localdate()
+    sent = 0
+    gauges = Equipment.objects.filter(
+        kind=EquipmentKind.GAUGE, is_active=True, calibration_due__lte=today + timedelta(days=14)
+    ).select_related("site")
+    for gauge in gauges:
+        overdue = gauge.calibration_due < today
+        recipients = [
+            m.user
+            for m in Membership.objects.filter(
+                site=gauge.site, role__in=[Role.QUALITY_ENGINEER, Role.QUALITY_MANAGER], is_active=True
+            ).select_related("user")
+        ]
+        stage = "overdue" if overdue else "due14"
+        subject = (
+            _lazy("Gauge %(code)s calibration overdue since %(date)s")
+            if overdue
+            else _lazy("Gauge %(code)s calibration due on %(date)s")
+        )
+        sent += len(
+            notification_send(
+                recipients=recipients,
+                subject=LazyFormat(subject, code=gauge.code, date=gauge.calibration_due.isoformat()),
+                link="",
+                dedup_key=f"calib:{gauge.pk}:{gauge.calibration_due}:{stage}",
+                site=gauge.site,
+                level="warning",
+            )
+        )
+    return sent

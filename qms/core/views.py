@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import policy
+from .forms import ImportForm, LoginForm
+from .importing import import_file
+from .models import Customer, Equipment, Notification, Part
+from .registries import registry
+from .services import notification_mark_read
+from .views_auth import public, require
+
+
+@public
+def login_view(request):
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user)
+        request.session["signed_once"] = False  # the first e-signature of a session asks for the username too
+        if form.user.preferred_language:
+            request.session["_language"] = form.user.preferred_language
+        nxt = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+            nxt = settings.LOGIN_REDIRECT_URL
+        response = redirect(nxt or settings.LOGIN_REDIRECT_URL)
+        if form.user.preferred_language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.user.preferred_language, samesite="Lax")
+        return response
+    demo_logins = None
+    if settings.QMS_DEMO:
+        from .demo import DEMO_LOGINS, DEMO_PASSWORD
+
+        demo_logins = {"users": DEMO_LOGINS, "password": DEMO_PASSWORD}
+    return render(request, "core/login.html", {"form": form, "demo": demo_logins})
+
+
+@require_POST
+@public
+def logout_view(request):
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@require("portal.view")
+def inbox(request):
+    if request.method == "POST":
+        notification_mark_read(user=request.user, notification_id=request.POST.get("id") or None)
+        return redirect("core:inbox")
+    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "core/inbox.html", {"page_obj": page})
+
+
+MASTER_DATA = {
+    "parts": (Part, ["number", "revision", "name", "part_type", "unit", "shelf_life_days", "is_safety_critical"]),
+    "customers": (Customer, ["code", "name", "country", "language", "is_automotive", "email"]),
+    "equipment": (Equipment, ["code", "name", "kind", "site", "calibration_due"]),
+}
+
+
+@require("masterdata.view")
+def master_data(request, kind="parts"):
+    model, columns = MASTER_DATA[kind]
+    qs = model.objects.all()
+    if kind == "equipment":
+        qs = qs.filter(site__in=policy.sites_for(request.user, "masterdata.view")).select_related("site")
+    q = request.GET.get("q", "").strip()
+    if q:
+        field = "number" if kind == "parts" else "code"
+        qs = qs.filter(**{f"{field}__icontains": q}) | qs.filter(name__icontains=q)
+    page = Paginator(qs.order_by(*model._meta.ordering), 50).get_page(request.GET.get("page"))
+    rows = [
+        [
+            (c, getattr(o, f"get_{c}_display", None) and getattr(o, f"get_{c}_display")() or getattr(o, c))
+            for c in columns
+        ]
+        for o in page
+    ]
+    headers = [model._meta.get_field(c).verbose_name for c in columns]
+    return render(
+        request,
+        "core/master_data.html",
+        {
+            "kind": kind,
+            "kinds": list(MASTER_DATA),
+            "page_obj": page,
+            "rows": rows,
+            "headers": headers,
+            "title": model._meta.verbose_name_plural,
+            "q": q,
+            "may_import": policy.can(request.user, "masterdata.import"),
+        },
+    )
+
+
+@require("masterdata.import")
+def import_view(request):
+    kinds = [(k, str(v.label)) for k, v in sorted(registry.import_kinds.items())]
+    form = ImportForm(
+        request.POST or None, request.FILES or None, kinds=kinds, initial={"kind": request.GET.get("kind", "parts")}
+    )
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        report = import_file(
+            kind=form.cleaned_data["kind"],
+            filename=upload.name,
+            content=upload.read(),
+            dry_run=form.cleaned_data["dry_run"],
+            user=request.user,
+        )
+        if report.ok and not report.dry_run:
+            messages.success(request, _("Imported %(n)s rows.") % {"n": report.row_count})
+        elif report.ok:
+            messages.info(
+                request, _("All %(n)s rows are valid. Untick “dry run” to import them.") % {"n": report.row_count}
+            )
+        else:
+            messages.error(request, _("Nothing was imported: fix the rows listed below and upload the file again."))
+    columns = {k: v.columns_help() for k, v in registry.import_kinds.items()}
+    return render(request, "core/import.html", {"form": form, "report": report, "columns": columns})
