@@ -63,7 +63,7 @@ lint: venv
 	.venv/bin/lint-imports
 
 check-deploy: venv
-	DEBUG=0 SECRET_KEY=ci-$$(head -c 32 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=qms.example.com \
+	DEBUG=0 SECRET_KEY=ci-$$(head -c 64 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=qms.example.com \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # The quick-start path on SQLite: migrate, seed, every top-level page per demo role.

@@ -1,0 +1,59 @@
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from conftest import PASSWORD
+from qms.core.models import Role
+
+
+@pytest.mark.django_db
+def test_login_then_lockout_after_repeated_failures(client, make_user, settings):
+    settings.LOCKOUT_THRESHOLD = 3
+    user = make_user("insp", roles=[Role.INSPECTOR])
+    for _ in range(3):
+        response = client.post(reverse("core:login"), {"username": "insp", "password": "wrong"})
+        assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.is_locked
+    response = client.post(reverse("core:login"), {"username": "insp", "password": PASSWORD})
+    assert "locked" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_login_success_redirects_to_dashboard(client, make_user):
+    make_user("qm1")
+    response = client.post(reverse("core:login"), {"username": "qm1", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:dashboard")
+
+
+@pytest.mark.django_db
+def test_security_headers(client):
+    response = client.get(reverse("core:login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+@pytest.mark.django_db
+@override_settings(REDIS_URL="redis://127.0.0.1:1/0")
+def test_healthz_broker_down_is_503(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_language_switch_renders_chinese(client, make_user):
+    client.force_login(make_user("zh"))
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    body = client.get(reverse("portal:dashboard")).content.decode()
+    assert "退出" in body or "欢迎" in body
