@@ -190,3 +190,66 @@ def verify_chain(chunk_size: int = 5000) -> VerifyResult:
             return VerifyResult(False, checked, e.seq, e.pk, "content altered: the stored hash does not match the row")
         prev, expected_seq, checked = e.hash, expected_seq + 1, checked + 1
     return VerifyResult(True, checked)
+
+
+@dataclass
+class QuickCheck:
+    """A cheap look at the chain for pages: row count against the sequence (rows removed in the middle),
+    and the hashes and links of the newest rows. The full proof is `verify_chain` (command or button)."""
+
+    ok: bool
+    total: int
+    tail_checked: int
+    problem: str = ""
+    bad_seq: int | None = None
+
+
+def chain_quick_check(tail: int = 200) -> QuickCheck:
+    from django.db.models import Count, Max, Min
+
+    agg = AuditEntry.objects.aggregate(n=Count("id"), lo=Min("seq"), hi=Max("seq"))
+    total = agg["n"] or 0
+    if not total:
+        return QuickCheck(True, 0, 0)
+    if agg["lo"] != 1 or agg["hi"] != total:
+        return QuickCheck(
+            False,
+            total,
+            0,
+            f"{total} rows for sequence #{agg['lo']}..#{agg['hi']}: rows were removed",
+        )
+    rows = list(AuditEntry.objects.order_by("-seq")[:tail])
+    rows.reverse()
+    for i, e in enumerate(rows):
+        if _hash_of(e) != e.hash:
+            return QuickCheck(False, total, i, "content altered: the stored hash does not match the row", e.seq)
+        expected_prev = rows[i - 1].hash if i else (GENESIS if e.seq == 1 else None)
+        if expected_prev is not None and e.prev_hash != expected_prev:
+            return QuickCheck(False, total, i, "link broken: prev_hash does not match the previous row", e.seq)
+    return QuickCheck(True, total, len(rows))
+
+
+VERIFY_MODEL = "compliance.auditentry"
+VERIFY_OBJECT_ID = "chain"
+
+
+def chain_verify_and_record(*, user=None, source: str = "web") -> VerifyResult:
+    """Run the full verification and append its result to the trail itself (evidence that checks ran)."""
+    from qms.core.audit import audit_context
+
+    result = verify_chain()
+    changes = {"result": [None, "intact" if result.ok else "broken"], "checked": [None, result.checked]}
+    if not result.ok:
+        changes["first_bad_seq"] = [None, result.first_bad_seq]
+        changes["problem"] = [None, result.problem]
+    with audit_context(user=user, source=source):
+        append([PendingEntry(VERIFY_MODEL, VERIFY_OBJECT_ID, "audit trail", "verify", changes)])
+    return result
+
+
+def last_verification() -> AuditEntry | None:
+    return (
+        AuditEntry.objects.filter(model=VERIFY_MODEL, object_id=VERIFY_OBJECT_ID, action="verify")
+        .order_by("-seq")
+        .first()
+    )

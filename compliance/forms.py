@@ -52,3 +52,44 @@ class SignatureForm(forms.Form):
         except SignatureRefused as exc:
             raise forms.ValidationError(str(exc))
         return data
+
+
+class AuditFilterForm(forms.Form):
+    """Filters of the audit-trail page. Every field is optional; dates are whole UTC days."""
+
+    model = forms.ChoiceField(label=_("Record type"), required=False)
+    object_id = forms.CharField(label=_("Record id"), required=False, max_length=64)
+    user = forms.CharField(label=_("User"), required=False, max_length=150, help_text=_("username"))
+    date_from = forms.DateField(
+        label=_("From (UTC)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .selectors import audited_model_choices, get_model_or_none, model_verbose
+
+        choices = audited_model_choices()
+        given = (self.data.get("model") or "").strip().lower() if self.is_bound else ""
+        if given and given not in dict(choices) and get_model_or_none(given) is not None:
+            choices.append((given, str(model_verbose(given))))  # any record that called audit_trail.record
+        self.fields["model"].choices = [("", _("All record types")), *choices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("“To” must be on or after “From”."))
+        return data
+
+    def filters(self) -> dict:
+        """Keyword arguments for selectors.audit_entries (call after is_valid())."""
+        data = self.cleaned_data
+        return {
+            "model": data.get("model") or "",
+            "object_id": data.get("object_id") or "",
+            "username": data.get("user") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }

@@ -9,10 +9,53 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from qms.core.errors import DomainError
 
-class AuditEntry(models.Model):
+
+class EvidenceImmutable(DomainError):
+    pass
+
+
+def _refuse(model) -> None:
+    raise EvidenceImmutable(
+        gettext("%(model)s rows are evidence: they are only ever added, never changed or deleted.")
+        % {"model": model._meta.verbose_name}
+    )
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The application refuses to change or delete evidence rows; on PostgreSQL the database refuses too."""
+
+    def update(self, **kwargs):
+        _refuse(self.model)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        _refuse(self.model)
+
+    def delete(self):
+        _refuse(self.model)
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            _refuse(type(self))
+        kwargs["force_insert"] = True
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse(type(self))
+
+
+class AuditEntry(AppendOnlyModel):
     """One create or change of a regulated record. `seq` is gap-free; each row's hash covers its content
     and the previous row's hash, so altering or removing any row breaks the chain from there on."""
 
@@ -60,7 +103,7 @@ class SignatureMeaning(models.TextChoices):
     VERIFIED = "verified", _("Verified")
 
 
-class Signature(models.Model):
+class Signature(AppendOnlyModel):
     """A 21 CFR Part 11 electronic signature bound to one version of one record (§11.50, §11.70)."""
 
     signer = models.ForeignKey(
@@ -86,7 +129,7 @@ class Signature(models.Model):
         return f"{self.printed_name} · {self.get_meaning_display()} · {self.signed_at:%Y-%m-%d %H:%M} UTC"
 
 
-class SignatureAttempt(models.Model):
+class SignatureAttempt(AppendOnlyModel):
     """Every failed signing attempt is kept (§11.300(d): detect and report unauthorised use)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -100,7 +143,7 @@ class SignatureAttempt(models.Model):
         ordering = ["-at"]
 
 
-class GeneratedReport(models.Model):
+class GeneratedReport(AppendOnlyModel):
     """Every regulated PDF that left the system: what, for whom, its SHA-256, and the file itself."""
 
     key = models.CharField(_("report"), max_length=100, db_index=True)

@@ -30,6 +30,7 @@ class ReportParam:
     required: bool = False
     help: object = ""
     default: str | None = None
+    input_type: str = "text"  # HTML input type on the reports page: text, date, number
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,24 @@ def resolve_params(report: Report, given: dict[str, str]) -> dict[str, str]:
         )
     resolved = {}
     for p in report.params:
-        value = given.get(p.name, p.default)
+        value = given.get(p.name)
+        if value is not None:
+            value = str(value).strip()
+        if value in (None, ""):
+            value = p.default
         if (value is None or value == "") and p.required:
             raise ReportError(
-                _("Report %(key)s needs the parameter “%(name)s” (%(help)s). Give it as --param %(name)s=VALUE.")
-                % {"key": report.key, "name": p.name, "help": p.help}
+                _("Report %(key)s needs the parameter “%(name)s” (%(help)s).")
+                % {"key": report.key, "name": p.name, "help": p.help or p.name},
+                field=p.name,
             )
         if value not in (None, ""):
             resolved[p.name] = value
     return resolved
+
+
+def reports_for(user) -> list[Report]:
+    """The registered reports `user` may export, by title."""
+    from qms.core import policy
+
+    return sorted((r for r in REPORTS.values() if policy.can(user, r.perm)), key=lambda r: str(r.title))

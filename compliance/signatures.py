@@ -13,6 +13,8 @@ record, so the signature binds the version that results from the decision.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
 import json
 from dataclasses import dataclass
@@ -44,10 +46,30 @@ VOLATILE_FIELDS: dict[str, set[str]] = {}
 DEFAULT_VOLATILE = {"updated_at", "modified_at", "last_login", "failed_logins", "locked_until"}
 
 
+def _canonical(field, value):
+    """The value as the database gives it back, so an instance hashes the same before and after a save
+    (a Decimal's places, a date or number assigned as a string, an aware time in another zone)."""
+    if value is None:
+        return None
+    try:
+        value = field.to_python(value)
+    except Exception:  # noqa: BLE001 - an unconvertible value is hashed as it is
+        return value
+    if isinstance(value, decimal.Decimal) and getattr(field, "decimal_places", None) is not None:
+        try:
+            value = value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
+        except decimal.InvalidOperation:
+            pass
+    elif isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = value.astimezone(datetime.UTC)
+    return value
+
+
 def record_hash(instance) -> str:
     """SHA-256 over the record's concrete field values (the version being signed)."""
     volatile = DEFAULT_VOLATILE | VOLATILE_FIELDS.get(instance._meta.label_lower, set())
-    values = {k: v for k, v in snapshot(instance).items() if k not in volatile}
+    fields = {f.attname: f for f in instance._meta.concrete_fields}
+    values = {k: _canonical(fields[k], v) for k, v in snapshot(instance).items() if k not in volatile}
     payload = json.dumps(
         [instance._meta.label_lower, values], cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False
     )
@@ -69,6 +91,9 @@ def signature_authenticate(
     of a session). Failures are logged and committed, and count towards the lock-out, even when the
     caller's later work rolls back."""
     if user.is_locked:
+        SignatureAttempt.objects.create(
+            user=user, username_given=(username or "")[:150], model=purpose[:100], object_id="", reason="account locked"
+        )
         raise SignatureRefused(
             _("Your account is locked after repeated failed attempts. Ask an administrator to unlock it.")
         )

@@ -1,0 +1,237 @@
+"""Audit trail pages, the record-trail fragment for domain pages, and the shared report download."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qms.core import policy
+from qms.core.models import Role
+from qms.core.views_auth import require
+
+from .audit_trail import chain_quick_check, chain_verify_and_record, last_verification
+from .forms import AuditFilterForm
+from .models import GeneratedReport
+from .pdf import render_report_pdf
+from .reports import REPORTS, ReportError, reports_for
+from .selectors import audit_entries, entry_rows, get_model_or_none, model_verbose
+
+PAGE_SIZE = 50
+RECORD_TRAIL_LIMIT = 100
+
+
+def may_verify_chain(user) -> bool:
+    """Running the full verification is for quality managers (and superusers)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    return Role.QUALITY_MANAGER in policy.roles(user) and policy.can(user, "audit.view")
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _pdf_link(report_key: str, params: dict, lang: str) -> str:
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    query["lang"] = lang
+    return reverse("compliance:report_pdf", args=[report_key]) + "?" + urlencode(query)
+
+
+@require("audit.view")
+def audit_trail(request):
+    form = AuditFilterForm(request.GET)
+    if form.is_valid():
+        filters = form.filters()
+        qs = audit_entries(**filters).order_by("-seq")
+    else:
+        filters, qs = {}, audit_entries().none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    pdf_url = None
+    if form.is_valid() and policy.can(request.user, "reports.export"):
+        lang = request.LANGUAGE_CODE
+        day = lambda d: d.isoformat() if d else ""  # noqa: E731
+        if filters["model"] and filters["object_id"]:
+            pdf_url = _pdf_link("audit.record", {"model": filters["model"], "id": filters["object_id"]}, lang)
+        elif filters["username"]:
+            pdf_url = _pdf_link(
+                "audit.user",
+                {"user": filters["username"], "from": day(filters["date_from"]), "to": day(filters["date_to"])},
+                lang,
+            )
+        else:
+            pdf_url = _pdf_link("audit.trail", {"from": day(filters["date_from"]), "to": day(filters["date_to"])}, lang)
+    return render(
+        request,
+        "compliance/audit_trail.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "rows": entry_rows(page.object_list),
+            "chain": chain_quick_check(),
+            "last_verification": last_verification(),
+            "may_verify": may_verify_chain(request.user),
+            "pdf_url": pdf_url,
+        },
+    )
+
+
+@require_POST
+@require("audit.view")
+def audit_verify(request):
+    if not may_verify_chain(request.user):
+        raise PermissionDenied("audit.verify")
+    result = chain_verify_and_record(user=request.user)
+    if result.ok:
+        messages.success(
+            request, _("Audit trail intact: %(n)s entries verified, every hash recomputed.") % {"n": result.checked}
+        )
+    else:
+        messages.error(
+            request,
+            _("Audit trail NOT intact at entry #%(seq)s: %(problem)s. Tell the quality manager and the administrator.")
+            % {"seq": result.first_bad_seq, "problem": result.problem},
+        )
+    return redirect("compliance:audit_trail")
+
+
+def _record_or_404(model_label: str, object_id: str):
+    model = get_model_or_none(model_label)
+    if model is None:
+        raise Http404(_("Unknown record type."))
+    try:
+        instance = model._base_manager.filter(pk=object_id).first()
+    except (ValueError, TypeError):
+        instance = None
+    return model, instance
+
+
+@require("audit.view")
+def record_trail(request, model: str, object_id: str):
+    """The trail of one record: a fragment for `hx-get` from any domain page, or a page of its own."""
+    label = model.lower()
+    model_cls, instance = _record_or_404(label, object_id)
+    site_id = getattr(instance, "site_id", None)
+    if site_id is not None and not policy.can(request.user, "audit.view", site_id):
+        raise PermissionDenied("audit.view")
+    qs = audit_entries(model=label, object_id=object_id).order_by("-seq")
+    entries = list(qs[: RECORD_TRAIL_LIMIT + 1])
+    context = {
+        "rows": entry_rows(entries[:RECORD_TRAIL_LIMIT]),
+        "more": len(entries) > RECORD_TRAIL_LIMIT,
+        "model_label": label,
+        "object_id": object_id,
+        "record_type": model_verbose(label),
+        "record": str(instance) if instance is not None else (entries[0].object_repr if entries else object_id),
+        "full_url": reverse("compliance:audit_trail") + "?" + urlencode({"model": label, "object_id": object_id}),
+        "pdf_url": _pdf_link("audit.record", {"model": label, "id": object_id}, request.LANGUAGE_CODE)
+        if policy.can(request.user, "reports.export")
+        else None,
+    }
+    template = "compliance/partials/_record_trail.html" if _is_htmx(request) else "compliance/record_trail.html"
+    return render(request, template, context)
+
+
+def _report_param_values(request, report) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if k not in ("lang", "page")}
+
+
+@require("reports.export")
+def report_pdf(request, key: str):
+    """Render a registered report, store it (document number, SHA-256) and send the PDF."""
+    report = REPORTS.get(key)
+    if report is None:
+        raise Http404(_("Unknown report."))
+    if not policy.can(request.user, report.perm):
+        raise PermissionDenied(report.perm)
+    lang = request.GET.get("lang") or request.LANGUAGE_CODE
+    params = _report_param_values(request, report)
+    try:
+        pdf, stored = render_report_pdf(key=key, params=params, language=lang, user=request.user)
+    except ReportError as exc:
+        return _reports_page(request, error_key=key, error=str(exc), values=params, status=400)
+    filename = f"{stored.document_number}.pdf" if stored else f"{key}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if stored:
+        response["X-Document-Number"] = stored.document_number
+        response["X-PDF-SHA256"] = stored.sha256
+    return response
+
+
+def _reports_page(request, *, error_key: str = "", error: str = "", values=None, status: int = 200):
+    reports = []
+    for report in reports_for(request.user):
+        given = (values or {}) if report.key == error_key else {}
+        reports.append(
+            {
+                "report": report,
+                "params": [(p, given.get(p.name, "")) for p in report.params],
+                "error": error if report.key == error_key else "",
+            }
+        )
+    return render(
+        request,
+        "compliance/reports.html",
+        {"reports": reports, "lang": request.GET.get("lang") or request.LANGUAGE_CODE},
+        status=status,
+    )
+
+
+@require("reports.export")
+def reports_index(request):
+    return _reports_page(request)
+
+
+def _visible_generated(user):
+    qs = GeneratedReport.objects.select_related("generated_by")
+    if not policy.can(user, "audit.view"):
+        qs = qs.filter(generated_by=user)  # others see only what they generated themselves
+    return qs
+
+
+@require("reports.export")
+def generated_reports(request):
+    page = Paginator(_visible_generated(request.user).order_by("-generated_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "compliance/generated_reports.html", {"page_obj": page})
+
+
+@require("reports.export")
+def generated_download(request, pk: int):
+    """A stored copy, checked against its SHA-256 before it leaves: a changed file is refused."""
+    stored = get_object_or_404(_visible_generated(request.user), pk=pk)
+    report = REPORTS.get(stored.key)
+    if report is not None and not policy.can(request.user, report.perm):
+        raise PermissionDenied(report.perm)
+    try:
+        with stored.file.open("rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != stored.sha256:
+        return render(
+            request,
+            "compliance/generated_reports.html",
+            {
+                "page_obj": None,
+                "integrity_error": _(
+                    "The stored file of %(number)s is missing or does not match its SHA-256: it is not an authentic copy."
+                )
+                % {"number": stored.document_number},
+            },
+            status=409,
+        )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{stored.document_number}.pdf"'
+    response["X-PDF-SHA256"] = stored.sha256
+    return response
