@@ -9,7 +9,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .audit_trail import chain_quick_check
 from .reports import Report, ReportError, ReportParam, register_report
@@ -128,18 +128,18 @@ def build_trail(params: dict, user) -> dict:
     )
 
 
-FROM = ReportParam("from", help=_lazy("first day, YYYY-MM-DD (default: 30 days ago)"), input_type="date")
-TO = ReportParam("to", help=_lazy("last day, YYYY-MM-DD (default: today)"), input_type="date")
+FROM = ReportParam("from", help=gettext_lazy("first day, YYYY-MM-DD (default: 30 days ago)"), input_type="date")
+TO = ReportParam("to", help=gettext_lazy("last day, YYYY-MM-DD (default: today)"), input_type="date")
 
 register_report(
     Report(
         key="audit.record",
-        title=_lazy("Audit trail of one record"),
+        title=gettext_lazy("Audit trail of one record"),
         template=TEMPLATE,
         build=build_record,
         params=[
-            ReportParam("model", required=True, help=_lazy("record type, e.g. core.part")),
-            ReportParam("id", required=True, help=_lazy("record id")),
+            ReportParam("model", required=True, help=gettext_lazy("record type, e.g. core.part")),
+            ReportParam("id", required=True, help=gettext_lazy("record id")),
         ],
         perm="audit.view",
         document_prefix="AUD",
@@ -148,10 +148,10 @@ register_report(
 register_report(
     Report(
         key="audit.user",
-        title=_lazy("Audit trail of one user"),
+        title=gettext_lazy("Audit trail of one user"),
         template=TEMPLATE,
         build=build_user,
-        params=[ReportParam("user", required=True, help=_lazy("username, e.g. qm")), FROM, TO],
+        params=[ReportParam("user", required=True, help=gettext_lazy("username, e.g. qm")), FROM, TO],
         perm="audit.view",
         document_prefix="AUD",
     )
@@ -159,7 +159,7 @@ register_report(
 register_report(
     Report(
         key="audit.trail",
-        title=_lazy("Audit trail"),
+        title=gettext_lazy("Audit trail"),
         template=TEMPLATE,
         build=build_trail,
         params=[FROM, TO],

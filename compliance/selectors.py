@@ -119,7 +119,7 @@ class EntryRow:
 
     @property
     def who(self) -> str:
-        return self.entry.username or self.entry.source or "system"
+        return self.entry.username or f"({self.entry.source or 'system'})"
 
 
 def entry_rows(entries) -> list[EntryRow]:
