@@ -88,8 +88,8 @@ def signature_authenticate(
     *, user, password: str, username: str | None = None, session=None, purpose: str = ""
 ) -> SignatureCredential:
     """Step 1, outside any transaction: check the signer's password (and username on the first signature
-    of a session). Failures are logged and committed, and count towards the lock-out, even when the
-    caller's later work rolls back."""
+    of a session). Failures are logged and count towards the lock-out; called outside the decision's
+    transaction (as SignatureForm does in a view), they stay recorded even when the decision rolls back."""
     if user.is_locked:
         SignatureAttempt.objects.create(
             user=user, username_given=(username or "")[:150], model=purpose[:100], object_id="", reason="account locked"

@@ -111,7 +111,7 @@ def test_wrong_password_is_refused_logged_and_locks_out(qm, part):
     assert not Signature.objects.exists()
 
 
-def test_failed_attempt_is_kept_when_the_decision_rolls_back(qm):
+def test_failed_attempt_is_kept_when_made_outside_the_decision_transaction(qm):
     with pytest.raises(RuntimeError), transaction.atomic():
         with pytest.raises(SignatureRefused):
             signature_authenticate(user=qm, password="wrong", purpose="approve part")
