@@ -5,3 +5,52 @@ from django.utils.translation import gettext_lazy as _
 class InspectionConfig(AppConfig):
     name = "inspection"
     verbose_name = _("Inspection")
+
+    def ready(self):
+        from qms.core.registries import (
+            DemoSeeder,
+            NavItem,
+            PeriodicJob,
+            ScanResolver,
+            register_demo_seeder,
+            register_nav_item,
+            register_periodic_job,
+            register_scan_resolver,
+        )
+        from traceability import gates, overlays
+        from traceability.signals import lot_received
+
+        from . import checks, reports, selectors
+        from .demo import seed_inspection
+        from .scan import resolve_scan
+
+        lot_received.connect(_on_lot_received, dispatch_uid="inspection_iqc_from_lot")
+        gates.register_receipt_check(checks.receipt_check)
+        gates.register_release_check(checks.release_check)
+        gates.register_work_order_check(checks.work_order_check)
+        gates.register_operation_start_check(checks.operation_start_check)
+        overlays.register_overlay(selectors.trace_overlay)
+        register_nav_item(
+            NavItem("inspection_worklist", _("Worklist"), "inspection:worklist", "inspection.perform", order=40)
+        )
+        register_nav_item(
+            NavItem("inspection_plans", _("Inspection plans"), "inspection:plans", "inspection.view", order=41)
+        )
+        register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
+        register_demo_seeder(DemoSeeder("inspection", seed_inspection, order=300))
+        register_periodic_job(
+            PeriodicJob(
+                name="inspection.ipqc_due",
+                task="inspection.tasks.ipqc_due",
+                every_seconds=300,
+                description="IPQC patrol checks: create due checks, remind inspectors, warn supervisors when overdue.",
+            )
+        )
+        reports.register()
+        from . import tasks  # noqa: F401  (registers the Celery tasks)
+
+
+def _on_lot_received(sender, lot, **kwargs):
+    from .services import iqc_create_for_lot
+
+    iqc_create_for_lot(lot=lot)

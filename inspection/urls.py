@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "inspection"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("start/", views.start, name="start"),
+    path("plans/", views.plans, name="plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("plans/<int:pk>/<str:action>/", views.plan_action, name="plan_action"),
+    path("i/<str:code>/", views.detail, name="detail"),
+    path("i/<str:code>/values/", views.record_values, name="record"),
+    path("i/<str:code>/judge/", views.judge_value, name="judge"),
+    path("i/<str:code>/complete/", views.complete, name="complete"),
+    path("release/<str:lot_code>/", views.release, name="release"),
+    path("switching/", views.switching_list, name="switching"),
+    path("switching/<int:pk>/<str:action>/", views.switching_action, name="switching_action"),
+    path("line-stops/", views.line_stops, name="line_stops"),
+    path("line-stops/<int:pk>/correct/", views.line_stop_correct, name="line_stop_correct"),
+    path("api/handover/<int:operation_id>/", views.handover, name="handover"),
+]

@@ -1,0 +1,498 @@
+"""Inspection records: plans (versioned), characteristics, inspections, measurements, switching state,
+IPQC schedules, line stops and lot releases. State changes go through `inspection.services`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from qms.core.audit import RegulatedModel
+
+
+class Stage(models.TextChoices):
+    IQC = "IQC", _("Incoming inspection (IQC)")
+    FAI = "FAI", _("First article inspection (FAI)")
+    IPQC = "IPQC", _("In-process patrol inspection (IPQC)")
+    FQC = "FQC", _("Final / outgoing inspection (FQC/OQC)")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPROVED = "approved", _("Approved")
+    OBSOLETE = "obsolete", _("Obsolete")
+
+
+class Scheme(models.TextChoices):
+    ISO2859 = "iso2859", _("ISO 2859-1 sampling (AQL)")
+    CLASS_AQL = "class", _("ISO 2859-1 per defect class AQL")
+    FIXED = "fixed", _("Fixed sample size")
+    FULL = "hundred_percent", _("100 % inspection")
+
+
+class InspectionLevel(models.TextChoices):
+    S1 = "S-1", "S-1"
+    S2 = "S-2", "S-2"
+    S3 = "S-3", "S-3"
+    S4 = "S-4", "S-4"
+    I = "I", "I"  # noqa: E741
+    II = "II", "II"
+    III = "III", "III"
+
+
+class InspectionPlan(RegulatedModel):
+    """What to inspect on one part at one stage. Versioned: draft -> approved (e-signed) -> obsolete.
+    An inspection pins the version it used."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=200)
+    status = FSMField(_("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT, protected=False)
+    scheme = models.CharField(_("sampling scheme"), max_length=20, choices=Scheme.choices, default=Scheme.ISO2859)
+    aql = models.CharField(_("AQL"), max_length=8, default="1.0", blank=True)
+    level = models.CharField(_("inspection level"), max_length=4, choices=InspectionLevel.choices, default="II")
+    fixed_sample_size = models.PositiveIntegerField(_("fixed sample size"), null=True, blank=True)
+    aql_critical = models.CharField(_("AQL critical"), max_length=8, blank=True, help_text=_("empty = accept 0"))
+    aql_major = models.CharField(_("AQL major"), max_length=8, blank=True)
+    aql_minor = models.CharField(_("AQL minor"), max_length=8, blank=True)
+    operation_name = models.CharField(_("operation"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        ordering = ["part__number", "stage", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "part", "stage", "version"], name="insp_plan_version_uniq"),
+            models.UniqueConstraint(
+                fields=["site", "part", "stage"], condition=models.Q(status="approved"), name="insp_plan_one_approved"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.part.number} {self.stage} v{self.version}"
+
+    @transition(field=status, source=PlanStatus.DRAFT, target=PlanStatus.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=PlanStatus.APPROVED, target=PlanStatus.OBSOLETE)
+    def make_obsolete(self):
+        pass
+
+
+class Kind(models.TextChoices):
+    VARIABLE = "variable", _("Variable (measured value)")
+    ATTRIBUTE = "attribute", _("Attribute (pass / fail)")
+    COUNT = "count", _("Count of defects")
+    TEXT = "text", _("Text / photo")
+
+
+class DefectClass(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+
+
+class Special(models.TextChoices):
+    NONE = "", _("—")
+    SC = "SC", _("Significant characteristic (SC)")
+    CC = "CC", _("Critical characteristic (CC)")
+
+
+class Characteristic(RegulatedModel):
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="characteristics", verbose_name=_("plan")
+    )
+    sequence = models.PositiveIntegerField(_("sequence"), default=10)
+    name = models.CharField(_("characteristic"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.VARIABLE)
+    nominal = models.DecimalField(_("nominal"), max_digits=16, decimal_places=6, null=True, blank=True)
+    lower_limit = models.DecimalField(_("lower limit"), max_digits=16, decimal_places=6, null=True, blank=True)
+    upper_limit = models.DecimalField(_("upper limit"), max_digits=16, decimal_places=6, null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    decimals = models.PositiveSmallIntegerField(_("decimals"), default=2)
+    defect_class = models.CharField(
+        _("defect class"), max_length=10, choices=DefectClass.choices, default=DefectClass.MAJOR
+    )
+    special = models.CharField(
+        _("special characteristic"), max_length=2, choices=Special.choices, default="", blank=True
+    )
+    gauge = models.ForeignKey(
+        "core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("gauge")
+    )
+    method = models.CharField(_("method"), max_length=200, blank=True)
+    is_lab_test = models.BooleanField(_("laboratory test (legal limit)"), default=False)
+
+    class Meta:
+        verbose_name = _("characteristic")
+        verbose_name_plural = _("characteristics")
+        ordering = ["plan", "sequence", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def limits_text(self) -> str:
+        q = Decimal(1).scaleb(-self.decimals)
+        lo = self.lower_limit.quantize(q) if self.lower_limit is not None else None
+        hi = self.upper_limit.quantize(q) if self.upper_limit is not None else None
+        unit = f" {self.unit}" if self.unit else ""
+        if lo is not None and hi is not None:
+            return f"{lo} … {hi}{unit}"
+        if hi is not None:
+            return f"≤ {hi}{unit}"
+        if lo is not None:
+            return f"≥ {lo}{unit}"
+        return ""
+
+    def judge(self, *, number=None, passed=None, count=None, text="") -> bool | None:
+        """Objective judgement: inclusive limits, exact decimal comparison. None = no judgement (text)."""
+        if self.kind == Kind.VARIABLE:
+            if number is None:
+                return None
+            value = Decimal(str(number))
+            if self.lower_limit is not None and value < self.lower_limit:
+                return False
+            return not (self.upper_limit is not None and value > self.upper_limit)
+        if self.kind == Kind.ATTRIBUTE:
+            return None if passed is None else bool(passed)
+        if self.kind == Kind.COUNT:
+            if count is None:
+                return None
+            limit = int(self.upper_limit) if self.upper_limit is not None else 0
+            return int(count) <= limit
+        return None
+
+
+class InspectionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Station(RegulatedModel):
+    """A place where inspectors work (receiving bay, line patrol, final test). Inspectors cover stations."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    stages = models.CharField(_("stages"), max_length=60, help_text=_("comma separated, e.g. IQC or FAI,IPQC"))
+    line = models.ForeignKey(
+        "core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("line")
+    )
+    inspectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("inspectors")
+    )
+
+    class Meta:
+        verbose_name = _("inspection station")
+        verbose_name_plural = _("inspection stations")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Inspection(RegulatedModel):
+    code = models.CharField(_("inspection number"), max_length=30, unique=True)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    plan = models.ForeignKey(
+        InspectionPlan, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("plan version")
+    )
+    lot = models.ForeignKey(
+        "traceability.Lot", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lot")
+    )
+    work_order = models.ForeignKey(
+        "traceability.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work order"),
+    )
+    operation = models.ForeignKey(
+        "traceability.Operation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("operation"),
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("supplier"),
+    )
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, null=True, blank=True, related_name="inspections", verbose_name=_("station")
+    )
+    schedule = models.ForeignKey(
+        "IpqcSchedule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+        verbose_name=_("schedule"),
+    )
+    status = FSMField(
+        _("status"), max_length=20, choices=InspectionStatus.choices, default=InspectionStatus.PENDING, protected=False
+    )
+    # sampling, resolved when the inspection is created
+    lot_size = models.PositiveIntegerField(_("lot size"), default=0)
+    severity = models.CharField(_("inspection severity"), max_length=12, default="normal")
+    code_letter = models.CharField(_("code letter"), max_length=2, blank=True)
+    sample_size = models.PositiveIntegerField(_("sample size"), default=1)
+    accept_number = models.PositiveIntegerField(_("acceptance number"), default=0)
+    reject_number = models.PositiveIntegerField(_("rejection number"), default=1)
+    nonconforming = models.PositiveIntegerField(_("nonconforming pieces"), default=0)
+    class_plans = models.JSONField(_("plans per defect class"), default=dict, blank=True)
+    is_reinspection = models.BooleanField(_("re-inspection"), default=False)
+    reason = models.TextField(_("reason"), blank=True)
+    result_note = models.TextField(_("result"), blank=True)
+    due_at = models.DateTimeField(_("due"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inspector"),
+    )
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="insp_open_due_idx"),
+            models.Index(fields=["station", "status", "due_at"], name="insp_station_due_idx"),
+            models.Index(fields=["site", "status", "due_at"], name="insp_site_due_idx"),
+            models.Index(fields=["lot", "stage"], name="insp_lot_stage_idx"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (InspectionStatus.PENDING, InspectionStatus.IN_PROGRESS)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == InspectionStatus.ACCEPTED
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at < (now or timezone.now())
+
+    @transition(field=status, source=InspectionStatus.PENDING, target=InspectionStatus.IN_PROGRESS)
+    def start(self):
+        self.started_at = timezone.now()
+
+    @transition(
+        field=status, source=[InspectionStatus.PENDING, InspectionStatus.IN_PROGRESS], target=InspectionStatus.ACCEPTED
+    )
+    def accept(self):
+        self.completed_at = timezone.now()
+
+    @transition(
+        field=status, source=[InspectionStatus.PENDING, InspectionStatus.IN_PROGRESS], target=InspectionStatus.REJECTED
+    )
+    def reject(self):
+        self.completed_at = timezone.now()
+
+
+class Measurement(RegulatedModel):
+    """One value of one characteristic on one sample piece. Appended, never edited."""
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("inspection")
+    )
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="+", verbose_name=_("characteristic")
+    )
+    sample_no = models.PositiveIntegerField(_("sample"))
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=6, null=True, blank=True)
+    passed = models.BooleanField(_("pass"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("defects"), null=True, blank=True)
+    text = models.TextField(_("remark"), blank=True)
+    photo = models.FileField(_("photo"), upload_to="inspection/photos/%Y/%m/", blank=True)
+    ok = models.BooleanField(_("conforming"), null=True)
+    gauge = models.ForeignKey("core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submission = models.UUIDField(_("submission"), db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        ordering = ["inspection", "sample_no", "characteristic__sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "characteristic", "sample_no"], name="insp_measurement_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspection_id} #{self.sample_no} {self.characteristic_id}"
+
+
+class Submission(models.Model):
+    """Idempotency: one row per submitted form key; a resubmitted form records nothing twice."""
+
+    key = models.UUIDField(unique=True)
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    values = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SupplierSwitching(RegulatedModel):
+    """ISO 2859-1 switching state for one supplier x part at one site."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    supplier = models.ForeignKey(
+        "suppliers.Supplier", on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier")
+    )
+    part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    severity = models.CharField(_("inspection severity"), max_length=12, default="normal")
+    normal_history = models.CharField(_("recent results on normal"), max_length=10, blank=True)  # e.g. "AARAA"
+    switching_score = models.PositiveIntegerField(_("switching score"), default=0)
+    tightened_accepted_run = models.PositiveIntegerField(default=0)
+    tightened_not_accepted = models.PositiveIntegerField(default=0)
+    reduced_eligible = models.BooleanField(default=False)
+    reduced_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reduced_approved_at = models.DateTimeField(null=True, blank=True)
+    lots = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("switching state")
+        verbose_name_plural = _("switching states")
+        constraints = [models.UniqueConstraint(fields=["site", "supplier", "part"], name="insp_switching_uniq")]
+
+    def __str__(self):
+        return f"{self.supplier} · {self.part.number}: {self.severity}"
+
+
+class SwitchingEvent(RegulatedModel):
+    switching = models.ForeignKey(SupplierSwitching, on_delete=models.PROTECT, related_name="events")
+    from_severity = models.CharField(max_length=12)
+    to_severity = models.CharField(max_length=12)
+    cause = models.CharField(max_length=40)
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("switching event")
+        verbose_name_plural = _("switching events")
+
+
+class IpqcSchedule(RegulatedModel):
+    """ "Every 2 hours, 5 pieces" on one line / operation."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
+    line = models.ForeignKey("core.Equipment", on_delete=models.PROTECT, related_name="+", verbose_name=_("line"))
+    operation_name = models.CharField(_("operation"), max_length=120, blank=True)
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    every_minutes = models.PositiveIntegerField(_("every (minutes)"), default=120)
+    pieces = models.PositiveIntegerField(_("pieces"), default=5)
+    grace_minutes = models.PositiveIntegerField(_("overdue after (minutes)"), default=30)
+    next_due_at = models.DateTimeField(_("next check due"), default=timezone.now)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("IPQC schedule")
+        verbose_name_plural = _("IPQC schedules")
+
+    def __str__(self):
+        return f"{self.line.code} {self.operation_name}: {self.pieces} / {self.every_minutes} min"
+
+
+class LineStop(RegulatedModel):
+    """A failed patrol check stops the line/operation until a supervisor records the correction and a
+    re-check passes."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey("core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    operation = models.ForeignKey(
+        "traceability.Operation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    work_order = models.ForeignKey(
+        "traceability.WorkOrder", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="+", verbose_name=_("failed check")
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    correction = models.TextField(_("correction"), blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    recheck = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("line stop")
+        verbose_name_plural = _("line stops")
+        ordering = ["-raised_at"]
+
+    def __str__(self):
+        return f"{self.inspection.code} stop"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class LotRelease(RegulatedModel):
+    """The e-signed release of one lot (one per lot: two people releasing at once end with one)."""
+
+    lot = models.OneToOneField("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))
+    note_number = models.CharField(_("release note"), max_length=30, unique=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("lot release")
+        verbose_name_plural = _("lot releases")
+
+    def __str__(self):
+        return self.note_number

@@ -1,0 +1,135 @@
+"""Every non-trivial read of the inspection app."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qms.core import policy
+from qms.core.verdict import Verdict
+
+from .models import Inspection, InspectionStatus, Measurement, Station
+
+OPEN = (InspectionStatus.PENDING, InspectionStatus.IN_PROGRESS)
+
+
+def stations_for(user) -> list[Station]:
+    return list(Station.objects.filter(inspectors=user))
+
+
+def worklist(user, *, now=None):
+    """Due and overdue inspections for the stations the user covers (all stations of their sites when the
+    user covers none), the most urgent first. A queryset: paginate it."""
+    site_ids = policy.sites_for(user, "inspection.perform")
+    qs = Inspection.objects.filter(status__in=OPEN, site_id__in=site_ids)
+    station_ids = list(Station.objects.filter(inspectors=user).values_list("pk", flat=True))
+    if station_ids:
+        qs = qs.filter(Q(station_id__in=station_ids) | Q(station__isnull=True))
+    return qs.select_related("part", "lot", "station", "work_order").order_by("due_at", "pk")
+
+
+def open_inspection_for_lot(lot_code: str) -> Inspection | None:
+    return (
+        Inspection.objects.filter(lot__code=lot_code, status__in=OPEN).select_related("site").order_by("due_at").first()
+    )
+
+
+def results_for_lots(lot_ids) -> dict[int, list[dict]]:
+    """Per lot: one summary per inspection (complaint page, trace overlay, CoA). One query."""
+    out: dict[int, list[dict]] = {}
+    qs = (
+        Inspection.objects.filter(lot_id__in=list(lot_ids))
+        .select_related("plan", "inspector")
+        .order_by("lot_id", "created_at")
+    )
+    for insp in qs:
+        out.setdefault(insp.lot_id, []).append(
+            {
+                "id": insp.pk,
+                "code": insp.code,
+                "stage": insp.stage,
+                "status": insp.status,
+                "status_label": str(insp.get_status_display()),
+                "passed": insp.status == InspectionStatus.ACCEPTED,
+                "plan": str(insp.plan),
+                "sample_size": insp.sample_size,
+                "accept": insp.accept_number,
+                "reject": insp.reject_number,
+                "nonconforming": insp.nonconforming,
+                "severity": insp.severity,
+                "inspector": insp.inspector.printed_name if insp.inspector else "",
+                "completed_at": insp.completed_at,
+            }
+        )
+    return out
+
+
+def trace_overlay(lot_ids) -> dict[int, list[dict]]:
+    result = {}
+    for lot_id, rows in results_for_lots(lot_ids).items():
+        result[lot_id] = [
+            {
+                "kind": "inspection",
+                "label": f"{r['code']} {r['status_label']}",
+                "ok": True if r["passed"] else (False if r["status"] == InspectionStatus.REJECTED else None),
+                "url": reverse("inspection:detail", args=[r["code"]]),
+                "public_summary": r["passed"],
+            }
+            for r in rows
+        ]
+    return result
+
+
+def handover_verdict(operation) -> Verdict:
+    """May this operation start as far as inspection is concerned (previous operation's inspection passed,
+    no open IPQC stop)? For the UI and for integrations."""
+    from .checks import operation_start_check
+
+    return Verdict.from_reasons(operation_start_check(operation))
+
+
+def measurement_grid(inspection) -> dict[tuple[int, int], Measurement]:
+    return {(m.characteristic_id, m.sample_no): m for m in Measurement.objects.filter(inspection=inspection)}
+
+
+def coa_context(lot) -> dict:
+    """Results, limits and signatures of every inspection of a lot (CoA and release note)."""
+    from compliance.signatures import signatures_with_validity
+
+    from .models import LotRelease
+
+    inspections = list(
+        Inspection.objects.filter(lot=lot)
+        .select_related("plan", "inspector")
+        .prefetch_related("plan__characteristics")
+        .order_by("created_at")
+    )
+    sections = []
+    for insp in inspections:
+        ms = list(Measurement.objects.filter(inspection=insp).select_related("characteristic"))
+        rows = []
+        for c in insp.plan.characteristics.all():
+            vals = [m for m in ms if m.characteristic_id == c.pk]
+            numbers = [m.value for m in vals if m.value is not None]
+            rows.append(
+                {
+                    "c": c,
+                    "n": len(vals),
+                    "min": min(numbers) if numbers else None,
+                    "max": max(numbers) if numbers else None,
+                    "bad": sum(1 for m in vals if m.ok is False),
+                }
+            )
+        sections.append({"inspection": insp, "rows": rows, "signatures": signatures_with_validity(insp)})
+    release = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
+    return {
+        "lot": lot,
+        "sections": sections,
+        "release": release,
+        "release_signatures": signatures_with_validity(release) if release else [],
+        "generated_at": timezone.now(),
+        "all_passed": bool(inspections) and all(i.status == InspectionStatus.ACCEPTED for i in inspections),
+        "title": _("Certificate of Analysis"),
+    }

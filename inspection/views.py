@@ -1,0 +1,397 @@
+"""Thin views: permission declared, call the service, turn a DomainError into a message or form error."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from compliance.signatures import signatures_with_validity
+from qms.core import policy
+from qms.core.errors import DomainError
+from qms.core.views_auth import require, require_site
+
+from . import selectors, services
+from .forms import (
+    CharacteristicForm,
+    CompleteForm,
+    CorrectionForm,
+    PlanApproveForm,
+    PlanForm,
+    ReasonForm,
+    ReleaseForm,
+    StartForm,
+)
+from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Stage, SupplierSwitching
+
+
+def _inspection_or_404(request, code, perm="inspection.view") -> Inspection:
+    insp = (
+        Inspection.objects.select_related(
+            "plan", "part", "site", "lot", "supplier", "station", "work_order", "inspector"
+        )
+        .filter(code=code)
+        .first()
+    )
+    if insp is None:
+        raise Http404
+    require_site(request, perm, insp.site)
+    return insp
+
+
+@require("inspection.perform")
+def worklist(request):
+    now = timezone.now()
+    page = Paginator(selectors.worklist(request.user, now=now), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspection/worklist.html",
+        {"page_obj": page, "now": now, "stations": selectors.stations_for(request.user), "start_form": StartForm()},
+    )
+
+
+@require("inspection.perform")
+def start(request):
+    """Open the inspection due for a scanned code, or start FAI (work order) / FQC (lot)."""
+    from traceability.models import Lot, WorkOrder
+
+    form = StartForm(request.POST or request.GET or None)
+    if form.is_bound and form.is_valid():
+        code = form.cleaned_data["code"].strip()
+        try:
+            if form.cleaned_data["stage"] == Stage.FAI:
+                wo = WorkOrder.objects.select_related("site", "part", "line").filter(code=code).first()
+                if wo is None:
+                    raise DomainError(_("No work order has the code “%(c)s”.") % {"c": code})
+                insp = services.inspection_create_fai(work_order=wo, user=request.user)
+            else:
+                lot = Lot.objects.select_related("site", "part", "work_order").filter(code=code).first()
+                if lot is None:
+                    raise DomainError(_("No lot has the code “%(c)s”.") % {"c": code})
+                insp = selectors.open_inspection_for_lot(code) or services.inspection_create_fqc(
+                    lot=lot, user=request.user
+                )
+            return redirect("inspection:detail", insp.code)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect("inspection:worklist")
+
+
+@require("inspection.view")
+def plans(request):
+    site_ids = policy.sites_for(request.user, "inspection.view")
+    qs = InspectionPlan.objects.filter(site_id__in=site_ids).select_related("part", "site", "approved_by")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    form = PlanForm(request.POST or None) if policy.can(request.user, "inspection.plan_edit") else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        d = form.cleaned_data
+        site = request.user and policy.sites_for(request.user, "inspection.plan_edit")
+        try:
+            from qms.core.models import Site
+
+            plan = services.plan_create(
+                site=Site.objects.get(pk=site[0]),
+                part=d["part"],
+                stage=d["stage"],
+                title=d["title"],
+                scheme=d["scheme"],
+                aql=d["aql"] or "1.0",
+                level=d["level"],
+                fixed_sample_size=d["fixed_sample_size"],
+                user=request.user,
+            )
+            return redirect("inspection:plan", plan.pk)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "inspection/plans.html", {"page_obj": page, "form": form})
+
+
+def _plan_or_404(request, pk, perm="inspection.view"):
+    plan = get_object_or_404(InspectionPlan.objects.select_related("part", "site", "created_by", "approved_by"), pk=pk)
+    require_site(request, perm, plan.site)
+    return plan
+
+
+@require("inspection.view")
+def plan_detail(request, pk, approve_form=None, char_form=None):
+    plan = _plan_or_404(request, pk)
+    return render(
+        request,
+        "inspection/plan_detail.html",
+        {
+            "plan": plan,
+            "characteristics": plan.characteristics.select_related("gauge"),
+            "signatures": signatures_with_validity(plan),
+            "approve_form": approve_form or PlanApproveForm(request=request, meaning="approved"),
+            "char_form": char_form or CharacteristicForm(),
+            "can_edit": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status == "draft",
+            "can_approve": policy.can(request.user, "inspection.plan_approve", plan.site) and plan.status == "draft",
+            "can_version": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status != "draft",
+        },
+    )
+
+
+@require("inspection.view")
+@require_POST
+def plan_action(request, pk, action):
+    plan = _plan_or_404(request, pk)
+    try:
+        if action == "approve":
+            form = PlanApproveForm(request.POST, request=request, meaning="approved")
+            if not form.is_valid():
+                return plan_detail(request, pk, approve_form=form)
+            services.plan_approve(
+                plan=plan, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Plan approved."))
+        elif action == "characteristic":
+            form = CharacteristicForm(request.POST)
+            if not form.is_valid():
+                return plan_detail(request, pk, char_form=form)
+            services.characteristic_add(plan=plan, user=request.user, **form.cleaned_data)
+        elif action == "version":
+            new = services.plan_new_version(plan=plan, user=request.user)
+            return redirect("inspection:plan", new.pk)
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("inspection:plan", plan.pk)
+
+
+def _detail_context(request, insp, *, complete_form=None, errors=None):
+    chars = list(insp.plan.characteristics.select_related("gauge"))
+    grid = selectors.measurement_grid(insp)
+    samples = []
+    for n in range(1, insp.sample_size + 1):
+        cells = [{"c": c, "m": grid.get((c.pk, n)), "name": f"v-{c.pk}-{n}", "photo": f"p-{c.pk}-{n}"} for c in chars]
+        samples.append(
+            {"n": n, "cells": cells, "done": all(x["m"] is not None or x["c"].kind == Kind.TEXT for x in cells)}
+        )
+    summary = services.inspection_summary(insp)
+    switching = None
+    if insp.stage == Stage.IQC and insp.supplier_id:
+        switching = SupplierSwitching.objects.filter(site=insp.site, supplier=insp.supplier, part=insp.part).first()
+    return {
+        "insp": insp,
+        "chars": chars,
+        "samples": samples,
+        "summary": summary,
+        "gauge_problems": services.gauge_problems(chars),
+        "submission": uuid.uuid4(),
+        "complete_form": complete_form or CompleteForm(request=request, meaning="approved"),
+        "can_perform": insp.is_open and policy.can(request.user, "inspection.perform", insp.site),
+        "can_release": insp.lot_id is not None and policy.can(request.user, "inspection.release", insp.site),
+        "signatures": signatures_with_validity(insp),
+        "switching": switching,
+        "switch_events": list(switching.events.select_related("inspection", "by")[:10]) if switching else [],
+        "errors": errors or [],
+        "overdue": insp.is_overdue(),
+    }
+
+
+@require("inspection.view")
+def detail(request, code):
+    insp = _inspection_or_404(request, code)
+    return render(request, "inspection/detail.html", _detail_context(request, insp))
+
+
+@require("inspection.perform")
+@require_POST
+def record_values(request, code):
+    insp = _inspection_or_404(request, code, "inspection.perform")
+    values = []
+    for key, raw in request.POST.items():
+        if key.startswith("v-") and raw.strip():
+            _v, cid, n = key.split("-")
+            values.append(
+                {
+                    "characteristic": int(cid),
+                    "sample_no": int(n),
+                    "raw": raw,
+                    "photo": request.FILES.get(f"p-{cid}-{n}"),
+                }
+            )
+    try:
+        count = services.measurements_record(
+            inspection=insp, values=values, submission_key=request.POST.get("submission"), user=request.user
+        )
+    except DomainError as exc:
+        ctx = _detail_context(request, insp, errors=[exc.message])
+        ctx["posted"] = {k: v for k, v in request.POST.items() if k.startswith("v-")}
+        return render(request, "inspection/detail.html", ctx, status=400)
+    if count:
+        messages.success(request, _("%(n)s values recorded.") % {"n": count})
+    else:
+        messages.info(request, _("These values were already recorded; nothing was recorded twice."))
+    return redirect("inspection:detail", insp.code)
+
+
+@require("inspection.perform")
+@require_POST
+def judge_value(request, code):
+    """htmx: one value in, a red/green partial out (nothing is recorded)."""
+    insp = _inspection_or_404(request, code, "inspection.perform")
+    c = get_object_or_404(Characteristic, pk=request.POST.get("characteristic"), plan_id=insp.plan_id)
+    raw = request.POST.get("value", "")
+    ok, error = None, ""
+    if raw.strip():
+        try:
+            ok = services.judge(c, services.parse_value(c, raw))
+        except DomainError as exc:
+            error = exc.message
+    return render(request, "inspection/partials/_judgement.html", {"c": c, "ok": ok, "error": error, "raw": raw})
+
+
+@require("inspection.perform")
+@require_POST
+def complete(request, code):
+    insp = _inspection_or_404(request, code, "inspection.perform")
+    form = CompleteForm(request.POST, request=request, meaning="approved")
+    if form.is_valid():
+        try:
+            insp = services.inspection_complete(
+                inspection=insp, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+            )
+            if insp.passed:
+                messages.success(request, _("Inspection %(c)s accepted.") % {"c": insp.code})
+            else:
+                messages.warning(
+                    request, _("Inspection %(c)s rejected: %(why)s") % {"c": insp.code, "why": insp.result_note}
+                )
+            return redirect("inspection:detail", insp.code)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "inspection/detail.html", _detail_context(request, insp, complete_form=form), status=400)
+
+
+@require("inspection.release")
+def release(request, lot_code):
+    from traceability.models import Lot
+    from traceability.services import lot_release_reasons
+
+    lot = Lot.objects.select_related("part", "site", "supplier").filter(code=lot_code).first()
+    if lot is None:
+        raise Http404
+    require_site(request, "inspection.release", lot.site)
+    form = ReleaseForm(request.POST or None, request=request, meaning="released")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lot_release_sign(
+                lot=lot, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Lot %(lot)s released.") % {"lot": lot.code})
+            return redirect("inspection:release", lot.code)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    from .checks import previewing_signed_release
+    from .models import LotRelease
+
+    with previewing_signed_release():
+        reasons = [] if lot.status == "released" else lot_release_reasons(lot)
+    rel = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
+    return render(
+        request,
+        "inspection/release.html",
+        {
+            "lot": lot,
+            "form": form,
+            "reasons": reasons,
+            "results": selectors.results_for_lots([lot.pk]).get(lot.pk, []),
+            "release": rel,
+            "release_signatures": signatures_with_validity(rel) if rel else [],
+            "coa_url": reverse("compliance:report_pdf", args=["inspection.coa"]) + f"?lot={lot.code}",
+        },
+    )
+
+
+@require("inspection.view")
+def switching_list(request):
+    site_ids = policy.sites_for(request.user, "inspection.view")
+    qs = (
+        SupplierSwitching.objects.filter(site_id__in=site_ids)
+        .select_related("supplier", "part", "site")
+        .order_by("supplier__code")
+    )
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspection/switching.html",
+        {
+            "page_obj": page,
+            "reason_form": ReasonForm(),
+            "can_decide": policy.can(request.user, "inspection.switching_authority"),
+        },
+    )
+
+
+@require("inspection.switching_authority")
+@require_POST
+def switching_action(request, pk, action):
+    sw = get_object_or_404(SupplierSwitching, pk=pk)
+    require_site(request, "inspection.switching_authority", sw.site)
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "approve-reduced":
+            services.switching_reduced_approve(switching=sw, user=request.user, reason=reason)
+        elif action == "restore":
+            services.switching_restore(switching=sw, user=request.user, reason=reason)
+        elif action == "normal":
+            services.switching_request_normal(switching=sw, user=request.user, reason=reason)
+        else:
+            raise Http404
+        messages.success(request, _("Decision recorded."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("inspection:switching")
+
+
+@require("inspection.view")
+def line_stops(request):
+    site_ids = policy.sites_for(request.user, "inspection.view")
+    qs = LineStop.objects.filter(site_id__in=site_ids).select_related(
+        "line", "inspection", "recheck", "corrected_by", "operation", "work_order"
+    )
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspection/line_stops.html",
+        {
+            "page_obj": page,
+            "form": CorrectionForm(),
+            "can_correct": policy.can(request.user, "inspection.line_correction"),
+        },
+    )
+
+
+@require("inspection.line_correction")
+@require_POST
+def line_stop_correct(request, pk):
+    stop = get_object_or_404(LineStop, pk=pk)
+    require_site(request, "inspection.line_correction", stop.site)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            stop = services.line_stop_correct(stop=stop, correction=form.cleaned_data["correction"], user=request.user)
+            messages.success(request, _("Correction recorded; re-check %(c)s is due now.") % {"c": stop.recheck.code})
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect("inspection:line_stops")
+
+
+@require("inspection.view")
+def handover(request, operation_id):
+    """For integrations and the UI: may this operation start as far as inspection is concerned?"""
+    from traceability.models import Operation
+
+    op = get_object_or_404(Operation.objects.select_related("work_order", "work_order__site"), pk=operation_id)
+    require_site(request, "inspection.view", op.work_order.site)
+    verdict = selectors.handover_verdict(op)
+    return JsonResponse({"operation": op.pk, "ok": verdict.ok, "reasons": verdict.reasons})
