@@ -8,7 +8,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         from qms.core.audit import regulated_bulk_created, regulated_saved
-        from qms.core.registries import NavItem, register_nav_item
+        from qms.core.registries import NavItem, PeriodicJob, register_nav_item, register_periodic_job
 
         from . import audit_trail
 
@@ -20,3 +20,11 @@ class ComplianceConfig(AppConfig):
             NavItem("compliance.audit_trail", _("Audit trail"), "compliance:audit_trail", "audit.view", 900)
         )
         register_nav_item(NavItem("compliance.reports", _("Reports"), "compliance:reports", "reports.export", 910))
+        register_periodic_job(
+            PeriodicJob(
+                name="compliance.audit_chain_verify",
+                task="compliance.tasks.audit_chain_verify",
+                every_seconds=24 * 3600,
+                description="Recompute the audit trail hash chain; alert quality managers if broken.",
+            )
+        )

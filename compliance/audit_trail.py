@@ -125,8 +125,54 @@ def append(entries: list[PendingEntry], actor=None) -> list[AuditEntry]:
             row.hash = _hash_of(row)
             prev = row.hash
             rows.append(row)
-        AuditEntry.objects.bulk_create(rows, batch_size=2000)
+        if connection.vendor == "postgresql" and len(rows) >= COPY_THRESHOLD:
+            _copy_rows(rows)
+        else:
+            AuditEntry.objects.bulk_create(rows, batch_size=2000)
     return rows
+
+
+COPY_THRESHOLD = 500
+_COPY_COLUMNS = [
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "source",
+    "model",
+    "object_id",
+    "object_repr",
+    "action",
+    "changes",
+    "reason",
+    "prev_hash",
+    "hash",
+]
+
+
+def _copy_rows(rows: list[AuditEntry]) -> None:
+    """Large appends (imports of 100,000 lots) go through COPY: several times faster than INSERT."""
+    table = AuditEntry._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (
+                        r.seq,
+                        r.at,
+                        r.user_id,
+                        r.username,
+                        r.source,
+                        r.model,
+                        r.object_id,
+                        r.object_repr,
+                        r.action,
+                        json.dumps(r.changes, cls=DjangoJSONEncoder),
+                        r.reason,
+                        r.prev_hash,
+                        r.hash,
+                    )
+                )
 
 
 def _mask(changes: dict) -> dict:
@@ -253,3 +299,31 @@ def last_verification() -> AuditEntry | None:
         .order_by("-seq")
         .first()
     )
+
+
+def audit_chain_check_and_alert() -> VerifyResult:
+    """The scheduled full verification: a broken chain alerts quality managers and administrators at once
+    (once per broken row)."""
+    from django.utils.translation import gettext_lazy
+
+    from qms.core.i18n import LazyFormat
+    from qms.core.models import Role, User
+    from qms.core.services import notification_send
+
+    result = verify_chain()
+    if not result.ok:
+        recipients = User.objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__role__in=[Role.QUALITY_MANAGER, Role.ADMINISTRATOR],
+        ).distinct()
+        notification_send(
+            recipients=list(recipients),
+            subject=LazyFormat(
+                gettext_lazy("Audit trail integrity check failed at entry #%(seq)s"), seq=result.first_bad_seq
+            ),
+            body=result.problem,
+            dedup_key=f"audit-chain-broken:{result.first_bad_seq}",
+            level="error",
+        )
+    return result

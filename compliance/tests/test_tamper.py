@@ -99,3 +99,17 @@ def test_deleted_row_is_detected_and_named(trail):
 def test_intact_chain_passes(trail, capsys):
     call_command("verify_audit_trail")
     assert f"{len(trail)} entries verified" in capsys.readouterr().out
+
+
+def test_scheduled_check_alerts_quality_managers_once(trail, make_user):
+    from compliance.audit_trail import audit_chain_check_and_alert
+    from qms.core.models import Notification, Role
+
+    qm = make_user("qm_alert", roles=[Role.QUALITY_MANAGER])
+    assert audit_chain_check_and_alert().ok
+    sql("ALTER TABLE compliance_auditentry DISABLE TRIGGER ALL")
+    sql("UPDATE compliance_auditentry SET reason = 'forged' WHERE seq = %s", [trail[1].seq])
+    sql("ALTER TABLE compliance_auditentry ENABLE TRIGGER ALL")
+    assert not audit_chain_check_and_alert().ok
+    assert not audit_chain_check_and_alert().ok
+    assert Notification.objects.filter(recipient=qm, level="error").count() == 1

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .importing import (
     Column,
@@ -43,7 +43,7 @@ def _upsert(model, items, key_fields) -> int:
 
 class PartImport(ImportKind):
     name = "parts"
-    label = _lazy("Parts")
+    label = gettext_lazy("Parts")
     columns = [
         Column("number"),
         Column("name"),
@@ -80,7 +80,7 @@ class PartImport(ImportKind):
 
 class CustomerImport(ImportKind):
     name = "customers"
-    label = _lazy("Customers")
+    label = gettext_lazy("Customers")
     columns = [
         Column("code"),
         Column("name"),
@@ -115,7 +115,7 @@ class CustomerImport(ImportKind):
 
 class EquipmentImport(ImportKind):
     name = "equipment"
-    label = _lazy("Equipment and gauges")
+    label = gettext_lazy("Equipment and gauges")
     columns = [
         Column("code"),
         Column("name"),

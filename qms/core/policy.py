@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, set[str]] = {
     # portal and kernel
     "portal.view": ALL,
     "audit.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "audit.verify": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
     "reports.export": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR, R.SUPPLIER_QUALITY_ENGINEER},
     "masterdata.view": ALL,
     "masterdata.change": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},

@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .audit import audit_context
 from .i18n import LazyFormat
@@ -126,9 +126,9 @@ def calibration_reminders_send(*, today=None) -> int:
         ]
         stage = "overdue" if overdue else "due14"
         subject = (
-            _lazy("Gauge %(code)s calibration overdue since %(date)s")
+            gettext_lazy("Gauge %(code)s calibration overdue since %(date)s")
             if overdue
-            else _lazy("Gauge %(code)s calibration due on %(date)s")
+            else gettext_lazy("Gauge %(code)s calibration due on %(date)s")
         )
         sent += len(
             notification_send(
