@@ -54,6 +54,7 @@ class Registry:
     nav_items: dict[str, NavItem] = field(default_factory=dict)
     demo_seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     import_kinds: dict[str, object] = field(default_factory=dict)  # kind -> qms.core.importing.ImportKind
+    dashboard_tiles: list[Callable] = field(default_factory=list)  # fn(user) -> dict | list[dict] | None
 
 
 registry = Registry()
@@ -79,3 +80,10 @@ def register_demo_seeder(seeder: DemoSeeder) -> None:
 
 def register_import_kind(kind) -> None:
     registry.import_kinds[kind.name] = kind
+
+
+def register_dashboard_tile(provider: Callable) -> None:
+    """A dashboard tile: provider(user) returns None, a dict (label, value, url, level) or a list of them.
+    Keep it to one or two queries: the dashboard calls every provider on each view."""
+    if provider not in registry.dashboard_tiles:
+        registry.dashboard_tiles.append(provider)

@@ -1,21 +1,13 @@
-"""Dashboard tiles. Apps contribute tiles through the registry below (a tile is a callable taking the
-user and returning None or a dict: label, value, url, level)."""
+"""Dashboard tiles. Apps contribute tiles through `qms.core.registries.register_dashboard_tile` (a
+provider takes the user and returns None, a dict (label, value, url, level) or a list of them)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from qms.core.models import Notification
-
-TILE_PROVIDERS: list[Callable] = []
-
-
-def register_tile(provider: Callable) -> None:
-    TILE_PROVIDERS.append(provider)
-
+from qms.core.registries import registry
 
 def dashboard_tiles(user) -> list[dict]:
     tiles = [
@@ -26,7 +18,7 @@ def dashboard_tiles(user) -> list[dict]:
             "level": "info",
         }
     ]
-    for provider in TILE_PROVIDERS:
+    for provider in registry.dashboard_tiles:
         tile = provider(user)
         if tile:
             tiles.extend(tile if isinstance(tile, list) else [tile])
