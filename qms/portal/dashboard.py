@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from qms.core.models import Notification
 from qms.core.registries import registry
 
+
 def dashboard_tiles(user) -> list[dict]:
     tiles = [
         {
