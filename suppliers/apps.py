@@ -15,6 +15,7 @@ class SuppliersConfig(AppConfig):
             NavItem,
             PeriodicJob,
             ScanResolver,
+            register_dashboard_tile,
             register_demo_seeder,
             register_import_kind,
             register_nav_item,
@@ -53,11 +54,9 @@ class SuppliersConfig(AppConfig):
             register_periodic_job(PeriodicJob(name=name, task=task, every_seconds=every, description=desc))
         reports.register()
 
-        # The portal is the top layer: the tile is registered from here only, looked up by name so
-        # that no import of the portal appears in this app (layers contract).
-        import importlib
+        from qms.core.registries import register_dashboard_tile
 
-        importlib.import_module("qms.portal.dashboard").register_tile(expiring_certificates_tile)
+        register_dashboard_tile(expiring_certificates_tile)
 
 
 def expiring_certificates_tile(user):
