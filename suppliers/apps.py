@@ -54,8 +54,6 @@ class SuppliersConfig(AppConfig):
             register_periodic_job(PeriodicJob(name=name, task=task, every_seconds=every, description=desc))
         reports.register()
 
-        from qms.core.registries import register_dashboard_tile
-
         register_dashboard_tile(expiring_certificates_tile)
 
 
