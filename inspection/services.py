@@ -697,7 +697,11 @@ def inspection_complete(*, inspection, user, credential, reason: str = "") -> In
     """Judge the inspection from its values (objective), sign it, and apply the consequences."""
     policy.check(user, "inspection.perform", inspection.site)
     with transaction.atomic(), audit_context(user=user, reason=reason or _("inspection completed")):
-        insp = Inspection.objects.select_for_update().select_related("plan", "site", "lot").get(pk=inspection.pk)
+        insp = (
+            Inspection.objects.select_for_update(of=("self",))
+            .select_related("plan", "site", "lot")
+            .get(pk=inspection.pk)
+        )
         if not insp.is_open:
             raise InspectionError(
                 _("Inspection %(c)s is already %(s)s.") % {"c": insp.code, "s": insp.get_status_display()}
