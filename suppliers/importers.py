@@ -8,7 +8,7 @@ reviewed: give `reviewed_by` (a username) when the paper register shows they wer
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from qms.core.audit import audit_context
 from qms.core.importing import (
@@ -39,12 +39,12 @@ def _split(value: str) -> list[str]:
 
 class SupplierImport(ImportKind):
     name = "suppliers"
-    label = _lazy("Suppliers")
+    label = gettext_lazy("Suppliers")
     columns = [
         Column("code"),
         Column("name"),
         Column("category"),
-        Column("sites", help=_lazy("site codes, separated by commas")),
+        Column("sites", help=gettext_lazy("site codes, separated by commas")),
         Column("risk_level", required=False),
         Column("contact_name", required=False),
         Column("contact_email", required=False),
@@ -53,7 +53,7 @@ class SupplierImport(ImportKind):
         Column("address", required=False),
         Column("quality_agreement", required=False),
         Column("quality_agreement_signed_on", required=False),
-        Column("sqe", required=False, help=_lazy("username of the responsible SQE")),
+        Column("sqe", required=False, help=gettext_lazy("username of the responsible SQE")),
     ]
 
     def prepare(self, rows):
@@ -128,17 +128,17 @@ class SupplierImport(ImportKind):
 
 class CertificateImport(ImportKind):
     name = "certificates"
-    label = _lazy("Supplier certificates")
+    label = gettext_lazy("Supplier certificates")
     columns = [
-        Column("supplier", help=_lazy("supplier code")),
+        Column("supplier", help=gettext_lazy("supplier code")),
         Column("type"),
         Column("number"),
-        Column("valid_until", required=False, help=_lazy("YYYY-MM-DD; empty for no expiry")),
+        Column("valid_until", required=False, help=gettext_lazy("YYYY-MM-DD; empty for no expiry")),
         Column("issued_on", required=False),
         Column("issuer", required=False),
         Column("scope", required=False),
-        Column("parts", required=False, help=_lazy("part numbers, separated by commas; empty for all")),
-        Column("reviewed_by", required=False, help=_lazy("username of the reviewer, if already reviewed")),
+        Column("parts", required=False, help=gettext_lazy("part numbers, separated by commas; empty for all")),
+        Column("reviewed_by", required=False, help=gettext_lazy("username of the reviewer, if already reviewed")),
     ]
 
     def prepare(self, rows):

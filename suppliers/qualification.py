@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from qms.core.models import Industry
 
@@ -54,12 +54,12 @@ def requirements_for(industries: set[str], risk_level: str) -> list[Requirement]
     if Industry.AUTOMOTIVE in industries:
         reqs.append(Requirement(CT.IATF_16949, CT.IATF_16949.label))
     if Industry.PHARMA in industries:
-        reqs.append(Requirement(f"{CT.ISO_13485}|{CT.GMP}", _lazy("ISO 13485 or GMP certificate")))
+        reqs.append(Requirement(f"{CT.ISO_13485}|{CT.GMP}", gettext_lazy("ISO 13485 or GMP certificate")))
     if Industry.FOOD in industries:
         reqs.append(Requirement(CT.SC_LICENCE, CT.SC_LICENCE.label))
         reqs.append(Requirement(CT.TEST_REPORT, CT.TEST_REPORT.label))
-    reqs.append(Requirement(QUALITY_AGREEMENT, _lazy("Quality agreement")))
-    reqs.append(Requirement(ONSITE_AUDIT, _lazy("On-site audit passed"), mandatory=risk_level != RiskLevel.LOW))
+    reqs.append(Requirement(QUALITY_AGREEMENT, gettext_lazy("Quality agreement")))
+    reqs.append(Requirement(ONSITE_AUDIT, gettext_lazy("On-site audit passed"), mandatory=risk_level != RiskLevel.LOW))
     return reqs
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from compliance.reports import Report, ReportError, ReportParam, register_report
 from qms.core import policy
@@ -58,12 +58,12 @@ def register() -> None:
     register_report(
         Report(
             key="suppliers.scorecard",
-            title=_lazy("Supplier scorecard"),
+            title=gettext_lazy("Supplier scorecard"),
             template="suppliers/pdf/scorecard.html",
             build=build_scorecard,
             params=[
-                ReportParam("supplier", required=False, help=_lazy("supplier code; empty: all suppliers")),
-                ReportParam("month", required=False, help=_lazy("YYYY-MM; empty: the latest month")),
+                ReportParam("supplier", required=False, help=gettext_lazy("supplier code; empty: all suppliers")),
+                ReportParam("month", required=False, help=gettext_lazy("YYYY-MM; empty: the latest month")),
             ],
             perm="suppliers.scorecard",
             document_prefix="SSC",

@@ -17,7 +17,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from compliance import audit_trail
@@ -193,13 +193,13 @@ def supplier_update(*, supplier, user, reason: str, sites=None, **fields) -> Sup
 
 # Status decisions: (transition method, signature meaning, past participle for messages)
 SUPPLIER_DECISIONS = {
-    "start_evaluation": ("reviewed", _lazy("put under evaluation")),
-    "approve": ("approved", _lazy("approved")),
-    "approve_conditionally": ("approved", _lazy("approved conditionally")),
-    "suspend": ("rejected", _lazy("suspended")),
-    "reinstate": ("approved", _lazy("reinstated")),
-    "disqualify": ("rejected", _lazy("disqualified")),
-    "requalify": ("reviewed", _lazy("put under evaluation again")),
+    "start_evaluation": ("reviewed", gettext_lazy("put under evaluation")),
+    "approve": ("approved", gettext_lazy("approved")),
+    "approve_conditionally": ("approved", gettext_lazy("approved conditionally")),
+    "suspend": ("rejected", gettext_lazy("suspended")),
+    "reinstate": ("approved", gettext_lazy("reinstated")),
+    "disqualify": ("rejected", gettext_lazy("disqualified")),
+    "requalify": ("reviewed", gettext_lazy("put under evaluation again")),
 }
 
 
@@ -500,7 +500,7 @@ def certificate_reminders_send(*, today=None) -> int:
             continue
         if stage == "expired":
             subject = LazyFormat(
-                _lazy("Certificate expired: %(type)s %(number)s of %(supplier)s (last valid day %(date)s)"),
+                gettext_lazy("Certificate expired: %(type)s %(number)s of %(supplier)s (last valid day %(date)s)"),
                 type=CertificateType(cert.cert_type).label,
                 number=cert.number,
                 supplier=str(cert.supplier),
@@ -509,7 +509,7 @@ def certificate_reminders_send(*, today=None) -> int:
             level = "error"
         else:
             subject = LazyFormat(
-                _lazy(
+                gettext_lazy(
                     "Certificate expires in %(days)s days: %(type)s %(number)s of %(supplier)s (valid until %(date)s)"
                 ),
                 days=days_left,
@@ -520,7 +520,7 @@ def certificate_reminders_send(*, today=None) -> int:
             )
             level = "warning"
         body = LazyFormat(
-            _lazy("Ask %(supplier)s for the renewed certificate and upload it in the certificate register."),
+            gettext_lazy("Ask %(supplier)s for the renewed certificate and upload it in the certificate register."),
             supplier=str(cert.supplier),
         )
         site = next(iter(cert.supplier.sites.all()), None)
