@@ -50,6 +50,10 @@ def connect() -> None:
         pass
     else:
         register_overlay(trace_overlay)
+    from django.apps import apps
+
+    if not apps.is_installed("inspection"):
+        return
     try:
         from inspection.signals import inspection_rejected
     except ImportError:  # inspection not installed yet

@@ -223,9 +223,13 @@ def _lot_for_complaint(complaint: Complaint):
 
 
 def _inspection_results(lot_ids) -> dict[int, list[dict]]:
+    from django.apps import apps
+
+    if not apps.is_installed("inspection"):
+        return {}
     try:
         from inspection.selectors import results_for_lots
-    except ImportError:  # inspection not installed
+    except ImportError:  # inspection does not offer it (yet)
         return {}
     return results_for_lots(list(lot_ids)) or {}
 

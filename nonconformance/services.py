@@ -720,6 +720,10 @@ def disposition_line_execute(
 
 
 def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
+    from django.apps import apps
+
+    if not apps.is_installed("inspection"):
+        return ""
     try:
         from inspection.services import inspection_create_reinspection
     except ImportError:  # inspection not installed yet: the re-inspection is arranged by hand

@@ -370,6 +370,10 @@ def test_rework_creates_a_reinspection_when_inspection_offers_it(site, people, m
         created.append(lot) or SimpleNamespace(code="RI-1")
     )
     monkeypatch.setitem(sys.modules, "inspection.services", fake)
+    from django.apps import apps
+
+    real = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name == "inspection" or real(name))
     lot = f.lot(site, f.part())
     ncr = f.ncr_in_review(site, people["qe"], people["qe"], [("rework", 10, {})], lots=[lot], qty_confirmed=10)
     _sign(ncr.mrb, people["qm"], "quality")
