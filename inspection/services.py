@@ -660,6 +660,11 @@ def inspection_summary(inspection) -> dict:
     for c, n, ok in rows:
         if ok is False and c in cls:
             by_class.setdefault(cls[c], set()).add(n)
+    names = {c.pk: c.name for c in chars}
+    failing: dict[str, list[int]] = {}
+    for c, n, ok in sorted(rows, key=lambda r: r[1]):
+        if ok is False and c in names:
+            failing.setdefault(names[c], []).append(n)
     missing = [(c, n) for n in range(1, inspection.sample_size + 1) for c in chars if (c.pk, n) not in have]
     done_samples = sum(1 for n in range(1, inspection.sample_size + 1) if all((c.pk, n) in have for c in chars))
     return {
@@ -669,7 +674,16 @@ def inspection_summary(inspection) -> dict:
         "nonconforming": len(bad_samples),
         "by_class": {k: len(v) for k, v in by_class.items()},
         "samples_done": done_samples,
+        "failing": failing,
     }
+
+
+def _failing_text(summary) -> str:
+    parts = [
+        _("%(c)s (sample %(n)s)") % {"c": name, "n": ", ".join(str(n) for n in samples[:10])}
+        for name, samples in summary["failing"].items()
+    ]
+    return (" " + _("Out of limits: %(list)s.") % {"list": "; ".join(parts)}) if parts else ""
 
 
 def _decide(inspection, summary) -> tuple[bool, str]:
@@ -681,7 +695,7 @@ def _decide(inspection, summary) -> tuple[bool, str]:
                     "cls": cls_name,
                     "bad": bad,
                     "re": p["re"],
-                }
+                } + _failing_text(summary)
         return True, ""
     bad = summary["nonconforming"]
     if bad >= inspection.reject_number:
@@ -689,7 +703,7 @@ def _decide(inspection, summary) -> tuple[bool, str]:
             "bad": bad,
             "n": inspection.sample_size,
             "re": inspection.reject_number,
-        }
+        } + _failing_text(summary)
     return True, ""
 
 
