@@ -215,6 +215,7 @@ def capa_team_add(*, capa: Capa, member, user, role: str = TeamRole.MEMBER, depa
 
 def capa_action_add(*, capa: Capa, description: str, owner, due_on, user, kind: str = ActionKind.CORRECTIVE):
     _may_edit(user, capa)
+    capa.refresh_from_db()
     if capa.status not in (CapaStatus.OPEN, CapaStatus.IN_PROGRESS):
         raise DomainError(_("Actions can be added while the CAPA is open or in progress."))
     if not description.strip():
@@ -223,8 +224,8 @@ def capa_action_add(*, capa: Capa, description: str, owner, due_on, user, kind: 
         raise DomainError(_("%(user)s cannot own actions at this site.") % {"user": owner})
     with transaction.atomic(), audit_context(user=user, reason=_("action added")):
         action = CapaAction.objects.create(capa=capa, description=description, owner=owner, due_on=due_on, kind=kind)
-        if capa.status == CapaStatus.OPEN:
-            locked = Capa.objects.select_for_update().get(pk=capa.pk)
+        locked = Capa.objects.select_for_update().get(pk=capa.pk)
+        if locked.status == CapaStatus.OPEN:
             locked.start()
             locked.save(reason=_("first action planned"))
         transaction.on_commit(
@@ -293,6 +294,7 @@ def capa_readiness(capa: Capa) -> list[str]:
 def capa_actions_close(*, capa: Capa, user, criteria: str = "", check_due_on=None) -> EffectivenessCheck:
     """All actions done: schedule the effectiveness check (default `effectiveness_days` later)."""
     _may_edit(user, capa)
+    capa.refresh_from_db()
     _require(capa, "await_effectiveness", _("Only a CAPA with actions in progress can go to the effectiveness check."))
     problems = capa_readiness(capa)
     if problems:
@@ -364,6 +366,7 @@ def effectiveness_check_record(
 def capa_close(*, capa: Capa, user, reason: str = "") -> Capa:
     """Close: only after the latest effectiveness check was recorded as effective."""
     _may_edit(user, capa)
+    capa.refresh_from_db()
     _require(capa, "close", _("Only a CAPA awaiting its effectiveness check can be closed."))
     last = capa.effectiveness_checks.order_by("-scheduled_at", "-pk").first()
     if last is None or last.result != CheckResult.EFFECTIVE:

@@ -146,9 +146,10 @@ def test_ncr_pdf_in_both_languages(site, people, lang):
         key="nonconformance.ncr", params={"ncr": ncr.code}, language=lang, user=people["qm"]
     )
     assert pdf.startswith(b"%PDF") and stored.sha256
-    from compliance.reports import get_report
     from django.template.loader import render_to_string
     from django.utils import translation
+
+    from compliance.reports import get_report
 
     with translation.override(lang):
         ctx = get_report("nonconformance.ncr").build({"ncr": ncr.code}, people["qm"])
