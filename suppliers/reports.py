@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,7 +34,9 @@ def build_scorecard(params: dict, user) -> dict:
             raise ReportError(_("No supplier has the code “%(c)s”.") % {"c": code})
         cards = cards.filter(supplier=supplier)
     if month is None:
-        month = cards.exclude(grade="").order_by("-month").values_list("month", flat=True).first()
+        graded = cards.exclude(grade="").order_by("-month").values_list("month", flat=True)
+        current = timezone.localdate().replace(day=1)
+        month = graded.filter(month__lt=current).first() or graded.first()
     if month is None:
         raise ReportError(_("There is no scorecard yet: record receipts first."))
     rows = list(cards.filter(month=month).order_by("grade", "-score", "supplier__code"))

@@ -195,14 +195,12 @@ SCORECARD_SORTS = {
 }
 
 
-def latest_scorecard_month(user) -> datetime.date | None:
-    return (
-        Scorecard.objects.filter(supplier__in=supplier_ids_visible(user, "suppliers.scorecard"))
-        .exclude(grade="")
-        .order_by("-month")
-        .values_list("month", flat=True)
-        .first()
-    )
+def latest_scorecard_month(user, today=None) -> datetime.date | None:
+    """The last closed month with graded scorecards (the running month only when there is no other)."""
+    qs = Scorecard.objects.filter(supplier__in=supplier_ids_visible(user, "suppliers.scorecard")).exclude(grade="")
+    current = (today or timezone.localdate()).replace(day=1)
+    months = qs.order_by("-month").values_list("month", flat=True)
+    return months.filter(month__lt=current).first() or months.first()
 
 
 def scorecards_for_month(user, *, month, site="", grade="", sort="grade"):

@@ -203,6 +203,18 @@ SUPPLIER_DECISIONS = {
 }
 
 
+# Button labels of the decisions (imperative).
+SUPPLIER_DECISION_BUTTONS = {
+    "start_evaluation": gettext_lazy("Start evaluation"),
+    "approve": gettext_lazy("Approve"),
+    "approve_conditionally": gettext_lazy("Approve conditionally"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "disqualify": gettext_lazy("Disqualify"),
+    "requalify": gettext_lazy("Re-evaluate"),
+}
+
+
 def supplier_available_decisions(supplier) -> list[str]:
     return [t.name for t in supplier.get_available_status_transitions()]
 

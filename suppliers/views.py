@@ -195,7 +195,7 @@ def supplier_detail(request, pk):
             "checklist": services.supplier_checklist(supplier, today),
             "history": selectors.status_history(supplier),
             "decisions": [
-                (a, services.SUPPLIER_DECISIONS[a][1]) for a in services.supplier_available_decisions(supplier)
+                (a, services.SUPPLIER_DECISION_BUTTONS[a]) for a in services.supplier_available_decisions(supplier)
             ],
             "certificates": list(supplier.certificates.all()),
             "audits": list(supplier.audits.all()),
