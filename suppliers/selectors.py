@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Case, CharField, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 
 from compliance.models import Signature
@@ -185,9 +185,11 @@ def scorecard_trend(supplier, months: int = 12, today=None) -> dict:
     return {"labels": [m.strftime("%Y-%m") for m in span], "series": series, "table": table}
 
 
+# No deliveries in the month (no grade) sorts after D.
+_GRADE_KEY = Case(When(grade="", then=Value("Z")), default=F("grade"), output_field=CharField())
 SCORECARD_SORTS = {
-    "grade": [F("grade").asc(nulls_last=True), "-score", "supplier__code"],
-    "-grade": [F("grade").desc(nulls_last=True), "score", "supplier__code"],
+    "grade": [_GRADE_KEY.asc(), F("score").desc(nulls_last=True), "supplier__code"],
+    "-grade": [_GRADE_KEY.desc(), F("score").asc(nulls_last=True), "supplier__code"],
     "score": [F("score").desc(nulls_last=True), "supplier__code"],
     "lar": [F("lar").asc(nulls_last=True), "supplier__code"],
     "ppm": [F("ppm").desc(nulls_last=True), "supplier__code"],
