@@ -203,7 +203,7 @@ class NcrLot(RegulatedModel):
 
 
 class ContainmentKind(models.TextChoices):
-    SORT = "sort", _("Sort / 100% inspection")
+    SORT = "sort", _("Sort / full inspection")
     QUARANTINE = "quarantine", _("Quarantine stock")
     STOP_LINE = "stop_line", _("Stop the line")
     IN_TRANSIT = "in_transit", _("Check goods in transit")
