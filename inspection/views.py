@@ -240,7 +240,9 @@ def judge_value(request, code):
     """htmx: one value in, a red/green partial out (nothing is recorded)."""
     insp = _inspection_or_404(request, code, "inspection.perform")
     c = get_object_or_404(Characteristic, pk=request.POST.get("characteristic"), plan_id=insp.plan_id)
-    raw = request.POST.get("value", "")
+    raw = request.POST.get("value")
+    if raw is None:  # htmx posts the whole form; the triggering input is named v-<characteristic>-<sample>
+        raw = request.POST.get(request.headers.get("HX-Trigger-Name", ""), "")
     ok, error = None, ""
     if raw.strip():
         try:

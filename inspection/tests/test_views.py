@@ -69,6 +69,11 @@ def test_judge_partial_red_and_green(client, login, people, iqc):
     bad = client.post(url, {"characteristic": c.pk, "value": "10.021"}, HTTP_HX_REQUEST="true").content.decode()
     junk = client.post(url, {"characteristic": c.pk, "value": "abc"}, HTTP_HX_REQUEST="true").content.decode()
     assert "judge ok" in ok and "judge bad" in bad and "not a number" in junk
+    # htmx posts the whole form: the triggering input's name picks the value
+    crack = iqc.plan.characteristics.get(name="Crack")
+    form = {"characteristic": crack.pk, f"v-{c.pk}-1": "10.0", f"v-{crack.pk}-2": "fail"}
+    htmx = client.post(url, form, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER_NAME=f"v-{crack.pk}-2").content.decode()
+    assert "judge bad" in htmx
     assert Measurement.objects.count() == 0
 
 
