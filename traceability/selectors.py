@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 
@@ -80,14 +80,46 @@ _COLUMNS = (
 )
 
 
-def _trace(start_ids, direction: str, max_depth: int = MAX_DEPTH) -> list[dict]:
+def _lean_trace_sql(direction: str, n_start: int) -> str:
+    """Lots and smallest depths only (no link back): what the recall scope needs. The walk keeps one
+    row per (lot, depth), so it is cheaper than the full trace."""
+    here, there = _DIRECTIONS[direction]
+    lot_t, link_t = _tables()
+    placeholders = ", ".join(["%s"] * n_start)
+    return f"""
+        WITH RECURSIVE walk(lot_id, depth) AS (
+            SELECT l.{there}, 1 FROM {link_t} l WHERE l.{here} IN ({placeholders})
+            UNION
+            SELECT l.{there}, w.depth + 1
+            FROM walk w JOIN {link_t} l ON l.{here} = w.lot_id
+            WHERE w.depth < %s
+        ),
+        best AS (SELECT lot_id, MIN(depth) AS depth FROM walk GROUP BY lot_id)
+        SELECT b.lot_id, lot.code, b.depth, NULL, NULL, lot.status, lot.part_id,
+               lot.site_id, lot.supplier_id, lot.supplier_lot_code, lot.quantity, lot.unit
+        FROM best b
+        JOIN {lot_t} lot ON lot.id = b.lot_id
+        WHERE b.lot_id NOT IN ({placeholders})
+        ORDER BY b.depth, lot.code
+    """  # noqa: S608 - table names from model meta, values are parameters
+
+
+def _run(sql: str, params: list) -> list:
+    # PostgreSQL would JIT-compile these queries (the planner cannot foresee how small a recursive
+    # walk stays), which costs far more than the walk itself: JIT off for this transaction only.
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _trace(start_ids, direction: str, max_depth: int = MAX_DEPTH, *, lean: bool = False) -> list[dict]:
     start_ids = [int(getattr(s, "pk", s)) for s in start_ids]
     if not start_ids:
         return []
-    sql = _trace_sql(direction, len(start_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*start_ids, max_depth, *start_ids])
-        rows = cursor.fetchall()
+    sql = (_lean_trace_sql if lean else _trace_sql)(direction, len(start_ids))
+    rows = _run(sql, [*start_ids, max_depth, *start_ids])
     return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
 
 
@@ -121,9 +153,7 @@ def is_ancestor(*, ancestor_id: int, of_id: int) -> bool:
         )
         SELECT 1 FROM up WHERE lot_id = %s LIMIT 1
     """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [of_id, ancestor_id])
-        return cursor.fetchone() is not None
+    return bool(_run(sql, [of_id, ancestor_id]))
 
 
 def existing_ancestor_edges(seed_ids) -> list[tuple[int, int]]:
@@ -147,9 +177,7 @@ def existing_ancestor_edges(seed_ids) -> list[tuple[int, int]]:
             SELECT l.parent_id, l.child_id FROM {link_t} l
             WHERE l.child_id IN (SELECT lot_id FROM up) OR l.child_id IN ({ph})
         """  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params + params)
-            edges.extend(cursor.fetchall())
+        edges.extend(_run(sql, params + params))
     return list(set(edges))
 
 
@@ -173,12 +201,12 @@ def shipments_of(lot_ids) -> list[tuple]:
     rows: list[tuple] = []
     for chunk in _in_chunks(lot_ids):
         cond, params = _lot_id_filter_sql(chunk)
-        with connection.cursor() as cursor:
-            cursor.execute(
+        rows.extend(
+            _run(
                 f"SELECT lot_id, customer_id, quantity, shipped_on, delivery_note FROM {ship_t} WHERE lot_id {cond}",  # noqa: S608
                 params,
             )
-            rows.extend(cursor.fetchall())
+        )
     return rows
 
 
@@ -190,7 +218,7 @@ def recall_scope(lot, *, extra_lots=()) -> dict:
 
     starts = [lot, *extra_lots]
     start_ids = [int(getattr(s, "pk", s)) for s in starts]
-    rows = _trace(start_ids, FORWARD)
+    rows = _trace(start_ids, FORWARD, lean=True)
     start_rows = list(
         Lot.objects.filter(pk__in=start_ids).values_list(
             "pk", "code", "status", "part_id", "site_id", "supplier_id", "supplier_lot_code", "quantity", "unit"

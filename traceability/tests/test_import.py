@@ -1,0 +1,77 @@
+"""import_data lots / genealogy: every bad row reported with its line, nothing written unless all good."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from qms.core.importing import import_file
+from traceability.importers import find_cycle_edges
+from traceability.models import Lot, LotLink, LotStatus
+
+from .factories import lot, part, supplier
+
+
+def run(kind, text):
+    return import_file(kind=kind, filename="f.csv", content=text.encode("utf-8"))
+
+
+@pytest.mark.django_db
+def test_lot_import_bad_rows_write_nothing(site):
+    part(number="PN-1")
+    s = supplier(code="SUP-1")
+    lot(site, "EXISTS")
+    report = run(
+        "lots",
+        "code,part_number,quantity,supplier_code,supplier_lot,status\n"
+        "A1,PN-1,10,SUP-1,SL-1,\n"
+        "A2,NOPE,10,,,\n"
+        "A3,PN-1,-1,,,\n"
+        "EXISTS,PN-1,1,,,\n"
+        "A1,PN-1,1,,,\n"
+        "A6,PN-1,1,NOSUP,,\n"
+        "A7,PN-1,1,,,flying\n",
+    )
+    assert [line for line, _msg in report.errors] == [3, 4, 5, 6, 7, 8]
+    assert Lot.objects.count() == 1
+    report = run("lots", "code,part_number,quantity,supplier_code,supplier_lot\nA1,PN-1,10,SUP-1,SL-1\nA2,PN-1,5,,\n")
+    assert report.ok and report.written == 2
+    a1 = Lot.objects.get(code="A1")
+    assert a1.status == LotStatus.RELEASED and a1.site == site and a1.supplier == s and a1.supplier_lot_code == "SL-1"
+
+
+@pytest.mark.django_db
+def test_genealogy_import_refuses_cycles_and_unknown_lots(site):
+    p = part()
+    for code in ("G1", "G2", "G3", "G4"):
+        lot(site, code, part_obj=p)
+    LotLink.objects.create(parent=Lot.objects.get(code="G1"), child=Lot.objects.get(code="G2"), quantity=1)
+    report = run(
+        "genealogy",
+        "parent_lot,child_lot,quantity\nG2,G3,1\nG3,G1,1\nG1,G1,1\nG9,G1,1\nG1,G2,1\nG3,G4,0\n",
+    )
+    by_line = dict(report.errors)
+    assert set(by_line) == {2, 3, 4, 5, 6, 7}  # G2->G3 closes the cycle G1->G2->G3->G1 with G3->G1
+    assert "cycle" in by_line[3] and "G9" in by_line[5] and "already exists" in by_line[6]
+    assert LotLink.objects.count() == 1
+    report = run("genealogy", "parent_lot,child_lot,quantity\nG2,G3,1\nG3,G4,2\n")
+    assert report.ok and LotLink.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_import_command_reports_lines(site, tmp_path):
+    part(number="PN-2")
+    f = tmp_path / "lots.csv"
+    f.write_text("code,part_number,quantity\nOK1,PN-2,1\nBAD,PN-X,1\n", encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_data", "lots", str(f), stderr=err)
+    assert "lots.csv:3:" in err.getvalue()
+    assert not Lot.objects.exists()
+
+
+def test_cycle_finder():
+    assert find_cycle_edges([(1, 2), (2, 3), (3, 1), (3, 4), (4, 5)]) == {(1, 2), (2, 3), (3, 1)}
+    assert find_cycle_edges([(1, 2), (1, 3), (2, 4), (3, 4)]) == set()
+    chain = [(i, i + 1) for i in range(5000)] + [(5000, 0)]
+    assert len(find_cycle_edges(chain)) == 5001
