@@ -786,7 +786,7 @@ def ncr_open_from_inspection(*, inspection) -> Ncr | None:
         or getattr(inspection, "inspector", None)
         or getattr(inspection, "created_by", None)
     )
-    defective = getattr(inspection, "quantity_defective", None) or getattr(inspection, "defectives", None)
+    defective = getattr(inspection, "nonconforming", None) or getattr(inspection, "quantity_defective", None)
     title = _("%(stage)s reject of lot %(lot)s") % {"stage": stage.upper() or _("Inspection"), "lot": lot.code}
     return ncr_open(
         site=lot.site,
@@ -811,18 +811,20 @@ def _failing_values(inspection) -> list[dict]:
     if measurements is None:
         return rows
     for m in measurements.all():
-        ok = getattr(m, "is_ok", getattr(m, "conforming", getattr(m, "ok", True)))
+        ok = getattr(m, "ok", getattr(m, "is_ok", None))
         ok = ok() if callable(ok) else ok
-        if ok:
+        if ok is not False:  # conforming or not judged
             continue
         char = getattr(m, "characteristic", None)
+        value = getattr(m, "value", None)
+        lower, upper = getattr(char, "lower_limit", None), getattr(char, "upper_limit", None)
         rows.append(
             {
                 "characteristic": str(getattr(char, "name", char) or ""),
-                "value": str(getattr(m, "value", "") if getattr(m, "value", None) is not None else ""),
-                "result": str(getattr(m, "attribute_result", "") or getattr(m, "result", "") or ""),
-                "lower": str(getattr(char, "lower_limit", "") or getattr(char, "lsl", "") or ""),
-                "upper": str(getattr(char, "upper_limit", "") or getattr(char, "usl", "") or ""),
+                "value": str(value) if value is not None else "",
+                "result": str(getattr(m, "text", "") or getattr(m, "count", "") or ""),
+                "lower": str(lower) if lower is not None else "",
+                "upper": str(upper) if upper is not None else "",
             }
         )
     return rows

@@ -400,8 +400,9 @@ def test_rejected_inspection_opens_one_ncr_with_failing_values(site, people):
     lot = f.lot(site, f.part(), supplier=sup, quantity=500)
     char = SimpleNamespace(name="Bore diameter", lower_limit="19.99", upper_limit="20.01")
     measurements = [
-        SimpleNamespace(characteristic=char, value="20.05", is_ok=False),
-        SimpleNamespace(characteristic=char, value="20.00", is_ok=True),
+        SimpleNamespace(characteristic=char, value="20.05", ok=False),
+        SimpleNamespace(characteristic=char, value="20.00", ok=True),
+        SimpleNamespace(characteristic=char, value=None, ok=None),
     ]
     inspection = SimpleNamespace(
         pk=7,
@@ -409,7 +410,7 @@ def test_rejected_inspection_opens_one_ncr_with_failing_values(site, people):
         stage="IQC",
         lot=lot,
         completed_by=people["inspector"],
-        quantity_defective=3,
+        nonconforming=3,
         measurements=SimpleNamespace(all=lambda: measurements),
     )
     ncr = services.ncr_open_from_inspection(inspection=inspection)
