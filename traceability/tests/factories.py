@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from qms.core.audit import audit_context
 from qms.core.models import Customer, Part, PartType
-
 from traceability.models import Lot, LotLink, LotStatus
 
 _seq = itertools.count(1)

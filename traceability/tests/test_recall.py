@@ -96,7 +96,7 @@ def test_mock_recall_from_supplier_lot(site, make_user):
 
     s = supplier()
     a = lot(site, "SA", supplier=s, supplier_lot_code="BATCH-9")
-    b = lot(site, "SB", supplier=s, supplier_lot_code="BATCH-9")
+    lot(site, "SB", supplier=s, supplier_lot_code="BATCH-9")
     c = lot(site, "SC", supplier=s, supplier_lot_code="BATCH-10")
     child = lot(site, "CH")
     link(a, child)
