@@ -112,6 +112,8 @@ def generate():
         # Links: drop the link indexes during the load and build them once afterwards.
         c.execute(f"ALTER TABLE {link_t} DROP CONSTRAINT IF EXISTS trace_link_parent_child")
         c.execute("DROP INDEX IF EXISTS trace_link_child_parent")
+        c.execute("DROP INDEX IF EXISTS trace_link_fwd_cover")
+        c.execute("DROP INDEX IF EXISTS trace_link_back_cover")
         mod = "((({x}) % {n}) + {n}) % {n}"
         # component c: one local raw lot near its time, one bulk raw lot near its time
         local = mod.format(
@@ -150,6 +152,9 @@ def generate():
         )
         c.execute(f"ALTER TABLE {link_t} ADD CONSTRAINT trace_link_parent_child UNIQUE (parent_id, child_id)")
         c.execute(f"CREATE INDEX trace_link_child_parent ON {link_t} (child_id, parent_id)")
+        # the covering indexes of migration 0002 (PostgreSQL)
+        c.execute(f"CREATE INDEX trace_link_fwd_cover ON {link_t} (parent_id, child_id) INCLUDE (quantity)")
+        c.execute(f"CREATE INDEX trace_link_back_cover ON {link_t} (child_id, parent_id) INCLUDE (quantity)")
         t_links = time.perf_counter()
         # Shipments: every finished lot shipped except the last 5 %, every third one in two deliveries.
         c.execute(

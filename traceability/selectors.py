@@ -39,26 +39,26 @@ def _trace_sql(direction: str, n_start: int) -> str:
     here, there = _DIRECTIONS[direction]
     lot_t, link_t = _tables()
     placeholders = ", ".join(["%s"] * n_start)
-    # walk: every (lot, depth) reached; UNION dedups so each lot is kept once per depth. Then each lot
-    # once at its smallest depth, with the link it was first reached by (lowest id on ties).
+    # walk: every (lot, depth, link) reached; UNION dedups. Then each lot once at its smallest depth,
+    # with the link it was first reached by (lowest lot id on ties) and the quantity on that link,
+    # read from the covering index on PostgreSQL (index-only scans).
     return f"""
-        WITH RECURSIVE walk(lot_id, depth, via_id) AS (
-            SELECT l.{there}, 1, l.{here} FROM {link_t} l WHERE l.{here} IN ({placeholders})
+        WITH RECURSIVE walk(lot_id, depth, via_id, qty) AS (
+            SELECT l.{there}, 1, l.{here}, l.quantity FROM {link_t} l WHERE l.{here} IN ({placeholders})
             UNION
-            SELECT l.{there}, w.depth + 1, l.{here}
+            SELECT l.{there}, w.depth + 1, l.{here}, l.quantity
             FROM walk w JOIN {link_t} l ON l.{here} = w.lot_id
             WHERE w.depth < %s
         ),
         ranked AS (
-            SELECT lot_id, depth, via_id,
+            SELECT lot_id, depth, via_id, qty,
                    ROW_NUMBER() OVER (PARTITION BY lot_id ORDER BY depth, via_id) AS rn
             FROM walk
         )
-        SELECT r.lot_id, lot.code, r.depth, r.via_id, link.quantity, lot.status, lot.part_id,
+        SELECT r.lot_id, lot.code, r.depth, r.via_id, r.qty, lot.status, lot.part_id,
                lot.site_id, lot.supplier_id, lot.supplier_lot_code, lot.quantity, lot.unit
         FROM ranked r
         JOIN {lot_t} lot ON lot.id = r.lot_id
-        JOIN {link_t} link ON link.{there} = r.lot_id AND link.{here} = r.via_id
         WHERE r.rn = 1 AND r.lot_id NOT IN ({placeholders})
         ORDER BY r.depth, lot.code
     """  # noqa: S608 - table names from model meta, values are parameters
