@@ -31,7 +31,7 @@ class Scheme(models.TextChoices):
     ISO2859 = "iso2859", _("ISO 2859-1 sampling (AQL)")
     CLASS_AQL = "class", _("ISO 2859-1 per defect class AQL")
     FIXED = "fixed", _("Fixed sample size")
-    FULL = "hundred_percent", _("100 % inspection")
+    FULL = "hundred_percent", _("Full inspection (every piece)")
 
 
 class InspectionLevel(models.TextChoices):

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
                 ('title', models.CharField(max_length=200, verbose_name='title')),
                 ('status', django_fsm.FSMField(choices=[('draft', 'Draft'), ('approved', 'Approved'), ('obsolete', 'Obsolete')], default='draft', max_length=20, verbose_name='status')),
-                ('scheme', models.CharField(choices=[('iso2859', 'ISO 2859-1 sampling (AQL)'), ('class', 'ISO 2859-1 per defect class AQL'), ('fixed', 'Fixed sample size'), ('hundred_percent', '100 % inspection')], default='iso2859', max_length=20, verbose_name='sampling scheme')),
+                ('scheme', models.CharField(choices=[('iso2859', 'ISO 2859-1 sampling (AQL)'), ('class', 'ISO 2859-1 per defect class AQL'), ('fixed', 'Fixed sample size'), ('hundred_percent', 'Full inspection (every piece)')], default='iso2859', max_length=20, verbose_name='sampling scheme')),
                 ('aql', models.CharField(blank=True, default='1.0', max_length=8, verbose_name='AQL')),
                 ('level', models.CharField(choices=[('S-1', 'S-1'), ('S-2', 'S-2'), ('S-3', 'S-3'), ('S-4', 'S-4'), ('I', 'I'), ('II', 'II'), ('III', 'III')], default='II', max_length=4, verbose_name='inspection level')),
                 ('fixed_sample_size', models.PositiveIntegerField(blank=True, null=True, verbose_name='fixed sample size')),
