@@ -341,14 +341,18 @@ def trace_view(lot) -> dict:
             {"customer": customers[cid], "quantity": qty, "shipped_on": shipped_on, "delivery_note": note}
         )
 
-    def decorate(rows):
+    def decorate(rows, forward=False):
         out = []
         for r in rows:
             obj = lots[r["lot_id"]]
+            via = lots.get(r["via_id"])
             out.append(
                 {
                     **r,
                     "lot": obj,
+                    # the quantity is of the consumed lot: the ancestor itself backward, the lot it was made
+                    # from forward
+                    "qty_unit": (via.unit if forward and via else obj.unit),
                     "part": parts.get(obj.part_id),
                     "site": sites.get(obj.site_id),
                     "holds": obj.active_holds(),
@@ -370,9 +374,9 @@ def trace_view(lot) -> dict:
             "shipments": shipments_by_lot.get(start.pk, []),
         },
         "backward": decorate(back),
-        "forward": decorate(fwd),
+        "forward": decorate(fwd, forward=True),
         "backward_tree": tree_order(decorate(back), lot.pk),
-        "forward_tree": tree_order(decorate(fwd), lot.pk),
+        "forward_tree": tree_order(decorate(fwd, forward=True), lot.pk),
         "customers": sorted(
             {s["customer"].pk: s["customer"] for v in shipments_by_lot.values() for s in v}.values(),
             key=lambda c: c.code,

@@ -282,7 +282,7 @@ def trace_csv(request, code):
                     r["code"],
                     codes.get(r["via_id"], ""),
                     r["quantity"],
-                    r["lot"].unit,
+                    r["qty_unit"],
                     r["part"].number if r["part"] else "",
                     r["status"],
                     "; ".join(f"{h.source} {h.reference}".strip() for h in r["holds"]),
