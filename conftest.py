@@ -47,3 +47,13 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """A request in Chinese leaves its language active on the thread; start every test in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
