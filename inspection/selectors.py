@@ -124,8 +124,11 @@ def coa_context(lot) -> dict:
             )
         sections.append({"inspection": insp, "rows": rows, "signatures": signatures_with_validity(insp)})
     release = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
+    from .coa_notes import coa_notes
+
     return {
         "lot": lot,
+        "notes": coa_notes([lot.pk]).get(lot.pk, []),
         "sections": sections,
         "release": release,
         "release_signatures": signatures_with_validity(release) if release else [],

@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.urls import reverse
 
 from qms.core import policy
-
-log = logging.getLogger(__name__)
 
 
 def resolve_ncr_code(user, code: str) -> str | None:
@@ -44,19 +40,12 @@ def trace_overlay(lot_ids):
 
 
 def connect() -> None:
-    try:
-        from traceability.overlays import register_overlay
-    except ImportError:  # traceability not installed yet
-        pass
-    else:
-        register_overlay(trace_overlay)
-    from django.apps import apps
+    from inspection.coa_notes import register_coa_note_provider
+    from inspection.signals import inspection_rejected
+    from traceability.overlays import register_overlay
 
-    if not apps.is_installed("inspection"):
-        return
-    try:
-        from inspection.signals import inspection_rejected
-    except ImportError:  # inspection not installed yet
-        log.info("inspection.signals not available: NCRs are not opened from rejected inspections")
-    else:
-        inspection_rejected.connect(on_inspection_rejected, dispatch_uid="nonconformance.inspection_rejected")
+    from .selectors import concessions_for_lots
+
+    register_overlay(trace_overlay)
+    register_coa_note_provider(concessions_for_lots)
+    inspection_rejected.connect(on_inspection_rejected, dispatch_uid="nonconformance.inspection_rejected")

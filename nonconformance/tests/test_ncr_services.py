@@ -335,6 +335,10 @@ def test_concession_on_a_lot_and_full_close_releases_holds(site, people):
         services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe))
     services.disposition_line_execute(line=disposition.lines.get(), user=qe, note="released under concession")
     assert concessions_for_lots([lot.pk])[lot.pk][0]["quantity"] == Decimal("10")
+    from inspection.selectors import coa_context
+
+    notes = coa_context(lot)["notes"]  # the concession shows on the lot's CoA
+    assert len(notes) == 1 and ncr.code in notes[0]["text"]
     ncr = services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe), reason="checked")
     assert ncr.status == NcrStatus.VERIFIED
     assert lot.is_on_hold
