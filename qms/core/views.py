@@ -22,13 +22,12 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
         request.session["signed_once"] = False  # the first e-signature of a session asks for the username too
-        if form.user.preferred_language:
-            request.session["_language"] = form.user.preferred_language
         nxt = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
             nxt = settings.LOGIN_REDIRECT_URL
         response = redirect(nxt or settings.LOGIN_REDIRECT_URL)
-        if form.user.preferred_language:
+        # A language chosen on the login page wins; otherwise the user's own preference applies.
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and form.user.preferred_language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.user.preferred_language, samesite="Lax")
         return response
     demo_logins = None

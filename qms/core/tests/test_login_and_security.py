@@ -57,3 +57,11 @@ def test_language_switch_renders_chinese(client, make_user):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     body = client.get(reverse("portal:dashboard")).content.decode()
     assert "退出" in body or "欢迎" in body
+
+
+@pytest.mark.django_db
+def test_language_chosen_on_login_page_is_kept(client, make_user):
+    make_user("zh2")
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/accounts/login/"})
+    client.post(reverse("core:login"), {"username": "zh2", "password": PASSWORD})
+    assert "欢迎" in client.get(reverse("portal:dashboard")).content.decode()
