@@ -51,10 +51,12 @@ def run_job_now(name: str) -> bool:
     from .models import JobRun
     from .registries import registry
 
-    job = registry.periodic_jobs[name]
     from celery import current_app
+    from django.utils.module_loading import import_string
 
-    task = current_app.tasks[job.task]
+    job = registry.periodic_jobs[name]
+    # Outside a worker Celery has not imported the apps' tasks modules yet: import the task by its path.
+    task = current_app.tasks.get(job.task) or import_string(job.task)
     last_error = ""
     for attempt in range(1, task.max_retries + 2):
         started = timezone.now()

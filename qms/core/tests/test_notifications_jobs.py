@@ -59,3 +59,15 @@ def test_failing_job_is_retried_then_recorded_and_reported(make_user, monkeypatc
     run = JobRun.objects.get(name="tests.always_fails")
     assert not run.ok and "boom" in run.error
     assert Notification.objects.filter(recipient=admin, level="error").exists()
+
+
+@pytest.mark.django_db
+def test_every_registered_periodic_job_runs_from_the_command_line(capsys):
+    """What cron and the quick start's loop do: every app's job resolves to its task and runs."""
+    from django.core.management import call_command
+
+    call_command("run_jobs")
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    for name in registry.periodic_jobs:
+        assert f"{name}: ok" in out
