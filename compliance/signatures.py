@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms.core.audit import audit_context, snapshot
-from qms.core.errors import DomainError
+from qms.core.errors import DomainError, PermissionRefused
 from qms.core.services import user_record_failed_attempt, user_record_success
 
 from . import audit_trail
@@ -172,3 +172,9 @@ def signature_is_valid(signature: Signature, instance) -> bool:
 def signatures_with_validity(instance) -> list[tuple[Signature, bool]]:
     current = record_hash(instance)
     return [(s, s.record_hash == current) for s in signatures_for(instance)]
+
+
+def credential_check_owner(*, user, credential) -> None:
+    """The signature belongs to the person deciding: refuse a credential made for someone else."""
+    if credential is None or getattr(credential, "user", None) is None or credential.user.pk != user.pk:
+        raise PermissionRefused(_("Sign with your own password: the signature belongs to the person deciding."))
