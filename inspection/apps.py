@@ -12,6 +12,7 @@ class InspectionConfig(AppConfig):
             NavItem,
             PeriodicJob,
             ScanResolver,
+            register_dashboard_tile,
             register_demo_seeder,
             register_nav_item,
             register_periodic_job,
@@ -36,6 +37,7 @@ class InspectionConfig(AppConfig):
         register_nav_item(
             NavItem("inspection_plans", _("Inspection plans"), "inspection:plans", "inspection.view", order=41)
         )
+        register_dashboard_tile(selectors.dashboard_tiles)
         register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
         register_demo_seeder(DemoSeeder("inspection", seed_inspection, order=300))
         register_periodic_job(

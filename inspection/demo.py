@@ -1,5 +1,6 @@
 """Demo inspection data (idempotent, order 300, after suppliers and traceability): approved plans for the
-demo parts, stations, an IQC history that switches a supplier to tightened, a pending IQC on tightened
+demo parts, stations, an IQC history (received from an approved supplier through the supplier gate) that
+switches the supplier to tightened, a pending IQC on tightened
 for the tablet, an IPQC schedule with one overdue check, a failed FAI blocking a run, and finished
 lots released with a Certificate of Analysis."""
 
@@ -59,6 +60,39 @@ def _fill(insp, user, bad_samples=(), bad_char=0):
                 raw = "ok"
             values.append({"characteristic": c.pk, "sample_no": n, "raw": raw})
     services.measurements_record(inspection=insp, values=values, submission_key=uuid.uuid4(), user=user)
+
+
+def _approved_supplier_for(part, site, sqe):
+    """A supplier the supplier gate lets deliver `part` to `site`, through suppliers' public services only:
+    one already approved for the part, else the first approved supplier in good standing (its current
+    parts pass the gate) with the part added to its approved supplier list. None when there is none."""
+    try:
+        from suppliers.models import AslEntry, AslStatus, Supplier, SupplierStatus
+        from suppliers.services import asl_approve, asl_entry_create, supplier_can_supply
+    except ImportError:  # pragma: no cover - suppliers is always installed
+        return None
+    approved = list(Supplier.objects.filter(sites=site, status=SupplierStatus.APPROVED).order_by("code"))
+    for sup in approved:
+        if supplier_can_supply(supplier=sup, part=part).ok:
+            return sup
+    for sup in approved:
+        listed = [e for e in AslEntry.objects.filter(supplier=sup).select_related("part") if e.part_id != part.pk]
+        if not listed or not all(supplier_can_supply(supplier=sup, part=e.part).ok for e in listed):
+            continue  # e.g. an expired certificate: not a supplier to add parts to
+        entry = AslEntry.objects.filter(supplier=sup, part=part).first() or asl_entry_create(
+            supplier=sup, part=part, user=sqe
+        )
+        if entry.status == AslStatus.PENDING:
+            asl_approve(
+                entry=entry,
+                user=sqe,
+                credential=_cred(sqe),
+                reason="Qualified for the demo plant / 演示资格确认",
+                evidence="Initial samples and first article report FA-DEMO-" + part.number,
+            )
+        if supplier_can_supply(supplier=sup, part=part).ok:
+            return sup
+    return None
 
 
 def seed_inspection() -> None:
@@ -277,53 +311,48 @@ def seed_inspection() -> None:
             aql="",
         )
 
-    # IQC history: the ball supplier is switched to tightened (2 of 4 lots rejected)
-    ball_sup = None
-    try:
-        from suppliers.models import Supplier
+    # IQC history: the ball supplier is switched to tightened (2 of 4 lots rejected). Lots are received
+    # through traceability's receipt service, so the supplier gate (approved supplier, part on the ASL)
+    # is asked exactly as in real use.
+    from traceability.services import lot_receive
 
-        ball_sup = Supplier.objects.filter(name__icontains="ball").first() or Supplier.objects.order_by("code").first()
-    except Exception:  # noqa: BLE001 - suppliers demo may be absent
-        ball_sup = None
-    if ball_sup is not None:
+    sqe = User.objects.filter(username="sqe").first() or qm
+    ball_sup = _approved_supplier_for(parts["BL-6204"], brg, sqe)
+    ring_sup = _approved_supplier_for(parts["RG-6204-IN"], brg, sqe)
+    if ball_sup is not None and ring_sup is not None:
         with audit_context(user=insp1, reason="demo IQC history", source="seed"):
             for i, bad in enumerate([(), (1, 2, 3), (), (1, 2)], start=1):
-                lot = Lot.objects.create(
+                lot = lot_receive(
                     code=f"BL-IQC-{i:03d}",
                     part=parts["BL-6204"],
                     site=brg,
                     supplier=ball_sup,
                     supplier_lot_code=f"SB-24{i:02d}",
                     quantity=Decimal(1000),
-                    unit="pcs",
                     received_on=timezone.localdate() - datetime.timedelta(days=20 - i * 3),
-                    created_by=insp1,
+                    user=insp1,
                 )
                 insp = services.iqc_create_for_lot(lot=lot)
                 _fill(insp, insp1, bad_samples=bad)
                 services.inspection_complete(inspection=insp, user=insp1, credential=_cred(insp1), reason="demo")
-            lot = Lot.objects.create(
+            lot = lot_receive(
                 code="BL-IQC-005",
                 part=parts["BL-6204"],
                 site=brg,
                 supplier=ball_sup,
                 supplier_lot_code="SB-2405",
                 quantity=Decimal(1000),
-                unit="pcs",
-                received_on=timezone.localdate(),
-                created_by=insp1,
+                user=insp1,
             )
             services.iqc_create_for_lot(lot=lot)  # pending, on tightened: the tablet demo
-            ring = Lot.objects.create(
+            ring = lot_receive(
                 code="RG-IQC-001",
                 part=parts["RG-6204-IN"],
                 site=brg,
-                supplier=ball_sup,
+                supplier=ring_sup,
                 supplier_lot_code="RG-2406-01",
                 quantity=Decimal(500),
-                unit="pcs",
-                received_on=timezone.localdate(),
-                created_by=insp1,
+                user=insp1,
             )
             services.iqc_create_for_lot(lot=ring)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from qms.core import policy
 from qms.core.verdict import Verdict
 
-from .models import Inspection, InspectionStatus, Measurement, Station
+from .models import Inspection, InspectionStatus, LotRelease, Measurement, Station
 
 OPEN = (InspectionStatus.PENDING, InspectionStatus.IN_PROGRESS)
 
@@ -27,7 +27,89 @@ def worklist(user, *, now=None):
     station_ids = list(Station.objects.filter(inspectors=user).values_list("pk", flat=True))
     if station_ids:
         qs = qs.filter(Q(station_id__in=station_ids) | Q(station__isnull=True))
-    return qs.select_related("part", "lot", "station", "work_order").order_by("due_at", "pk")
+    return qs.select_related("part", "lot", "station", "work_order", "operation").order_by("due_at", "pk")
+
+
+def due_counts(qs, *, now=None) -> dict:
+    """{"due": n, "overdue": n} of a queryset of open inspections, split like the worklist's pills. One query."""
+    now = now or timezone.now()
+    return qs.order_by().aggregate(
+        due=Count("pk", filter=Q(due_at__gte=now)), overdue=Count("pk", filter=Q(due_at__lt=now))
+    )
+
+
+def open_inspections(user):
+    """Open inspections at the sites where the user may view inspections (read-only list)."""
+    site_ids = policy.sites_for(user, "inspection.view")
+    return (
+        Inspection.objects.filter(status__in=OPEN, site_id__in=site_ids)
+        .select_related("part", "lot", "station", "work_order", "operation", "site")
+        .order_by("due_at", "pk")
+    )
+
+
+def lots_awaiting_release(site_ids):
+    """Quarantined lots whose latest inspection passed, with no inspection open, no active hold and no QA
+    release yet: the quality release queue. A queryset: paginate it."""
+    from traceability.models import Lot, LotHold, LotStatus
+
+    latest = Inspection.objects.filter(lot=OuterRef("pk")).order_by("-created_at", "-pk").values("status")[:1]
+    return (
+        Lot.objects.filter(site_id__in=list(site_ids), status=LotStatus.QUARANTINE)
+        .annotate(last_inspection=Subquery(latest))
+        .filter(last_inspection=InspectionStatus.ACCEPTED)
+        .exclude(Exists(Inspection.objects.filter(lot=OuterRef("pk"), status__in=OPEN)))
+        .exclude(Exists(LotHold.objects.filter(lot=OuterRef("pk"), lifted_at__isnull=True)))
+        .exclude(Exists(LotRelease.objects.filter(lot=OuterRef("pk"))))
+        .select_related("part", "site", "supplier")
+        .order_by("created_at", "pk")
+    )
+
+
+def dashboard_tiles(user) -> list[dict]:
+    """Registered with the kernel's dashboard: due / overdue inspections for inspectors (their worklist),
+    overdue inspections read-only for viewers who cannot inspect, lots awaiting release for releasers."""
+    tiles: list[dict] = []
+    now = timezone.now()
+    if policy.sites_for(user, "inspection.perform"):
+        counts = due_counts(worklist(user, now=now), now=now)
+        url = reverse("inspection:worklist")
+        tiles += [
+            {
+                "label": _("Inspections due"),
+                "value": counts["due"],
+                "url": url,
+                "level": "warning" if counts["due"] else "ok",
+            },
+            {
+                "label": _("Inspections overdue"),
+                "value": counts["overdue"],
+                "url": url,
+                "level": "bad" if counts["overdue"] else "ok",
+            },
+        ]
+    elif policy.sites_for(user, "inspection.view"):
+        counts = due_counts(open_inspections(user), now=now)
+        tiles.append(
+            {
+                "label": _("Inspections overdue"),
+                "value": counts["overdue"],
+                "url": reverse("inspection:open") + "?overdue=1",
+                "level": "bad" if counts["overdue"] else "ok",
+            }
+        )
+    release_sites = policy.sites_for(user, "inspection.release")
+    if release_sites:
+        n = lots_awaiting_release(release_sites).count()
+        tiles.append(
+            {
+                "label": _("Lots awaiting release"),
+                "value": n,
+                "url": reverse("inspection:release_queue"),
+                "level": "warning" if n else "ok",
+            }
+        )
+    return tiles
 
 
 def open_inspection_for_lot(lot_code: str) -> Inspection | None:

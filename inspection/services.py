@@ -880,6 +880,25 @@ def lot_release_sign(*, lot, user, credential, reason: str = "") -> LotRelease:
 # IPQC: schedules, reminders, line stops
 
 
+def running_operation_on_line(schedule):
+    """(work order, operation) running on the schedule's line now, or (None, None): the work order of the
+    schedule's part first; its running operation (the one the schedule names when several run), else the
+    next one to start. The patrol check names it, so a failed check stops that operation."""
+    from traceability.models import Operation, OperationStatus, WorkOrder, WorkOrderStatus
+
+    orders = WorkOrder.objects.filter(
+        site_id=schedule.site_id, line_id=schedule.line_id, status=WorkOrderStatus.RUNNING
+    ).order_by("-started_at", "-pk")
+    wo = orders.filter(part_id=schedule.plan.part_id).first() or orders.first()
+    if wo is None:
+        return None, None
+    ops = list(Operation.objects.filter(work_order=wo).exclude(status=OperationStatus.DONE).order_by("sequence"))
+    running = [o for o in ops if o.status == OperationStatus.RUNNING]
+    named = [o for o in running if schedule.operation_name and o.name == schedule.operation_name]
+    op = (named or running or ops or [None])[0]
+    return wo, op
+
+
 def ipqc_due_run(*, now=None) -> dict:
     """Periodic: create the checks that fell due, remind inspectors of due checks and supervisors of
     overdue ones. Idempotent (one check per schedule and due time; reminders have dedup keys)."""
@@ -896,11 +915,14 @@ def ipqc_due_run(*, now=None) -> dict:
                     not Inspection.objects.filter(schedule=s, due_at=due).exists()
                     and s.plan.status == PlanStatus.APPROVED
                 ):
+                    work_order, operation = running_operation_on_line(s)
                     inspection_create(
                         stage=Stage.IPQC,
                         plan=s.plan,
                         schedule=s,
                         station=s.station,
+                        work_order=work_order,
+                        operation=operation,
                         due_at=due,
                         lot_size=s.pieces,
                         sample_size=s.pieces,

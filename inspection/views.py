@@ -35,7 +35,7 @@ from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, 
 def _inspection_or_404(request, code, perm="inspection.view") -> Inspection:
     insp = (
         Inspection.objects.select_related(
-            "plan", "part", "site", "lot", "supplier", "station", "work_order", "inspector"
+            "plan", "part", "site", "lot", "supplier", "station", "work_order", "operation", "inspector"
         )
         .filter(code=code)
         .first()
@@ -55,6 +55,25 @@ def worklist(request):
         "inspection/worklist.html",
         {"page_obj": page, "now": now, "stations": selectors.stations_for(request.user), "start_form": StartForm()},
     )
+
+
+@require("inspection.view")
+def open_list(request):
+    """Read-only list of open inspections at the viewer's sites (auditors, supervisors); ?overdue=1."""
+    now = timezone.now()
+    qs = selectors.open_inspections(request.user)
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:
+        qs = qs.filter(due_at__lt=now)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "inspection/open_list.html", {"page_obj": page, "now": now, "overdue": overdue})
+
+
+@require("inspection.release")
+def release_queue(request):
+    site_ids = policy.sites_for(request.user, "inspection.release")
+    page = Paginator(selectors.lots_awaiting_release(site_ids), 25).get_page(request.GET.get("page"))
+    return render(request, "inspection/release_queue.html", {"page_obj": page})
 
 
 @require("inspection.perform")
