@@ -425,6 +425,15 @@ class DispositionLine(RegulatedModel):
         _("executed quantity"), max_digits=14, decimal_places=3, null=True, blank=True
     )
     execution_note = models.TextField(_("execution note"), blank=True)
+    released_lot = models.ForeignKey(
+        "traceability.Lot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="concession_lines",
+        verbose_name=_("lot released under concession"),
+        help_text=_("The lot split off for the conceded quantity and released; the rest stays on hold."),
+    )
     reinspection_reference = models.CharField(_("re-inspection"), max_length=60, blank=True)
     return_reference = models.CharField(_("return shipment reference"), max_length=100, blank=True)
     returned_on = models.DateField(_("shipped back on"), null=True, blank=True)

@@ -114,11 +114,16 @@ def ncrs_for_lots(lot_ids) -> dict[int, list[dict]]:
 def concessions_for_lots(lot_ids) -> dict[int, list[dict]]:
     """Executed concessions (特采) per lot, for the lot's CoA and pages."""
     out: dict[int, list[dict]] = defaultdict(list)
-    lines = DispositionLine.objects.filter(
-        lot_id__in=list(lot_ids), kind="concession", voided=False, executed_at__isnull=False
-    ).select_related("disposition__ncr")
+    ids = list(lot_ids)
+    lines = (
+        DispositionLine.objects.filter(kind="concession", voided=False, executed_at__isnull=False)
+        .filter(Q(released_lot_id__in=ids) | Q(released_lot__isnull=True, lot_id__in=ids))
+        .select_related("disposition__ncr")
+    )
     for line in lines:
-        out[line.lot_id].append(
+        # the note belongs to the lot released under the concession: the split-off lot when only part of
+        # the lot was conceded (the rest stays held and gets no note), else the lot itself
+        out[line.released_lot_id or line.lot_id].append(
             {
                 "ncr": line.disposition.ncr.code,
                 "quantity": line.executed_quantity,

@@ -398,11 +398,16 @@ def ncr_cancel(*, ncr: Ncr, user, credential, reason: str) -> Ncr:
 
 
 def _lift_holds(ncr: Ncr, *, user, reason: str) -> int:
+    from traceability.models import LotHold
     from traceability.services import lot_hold_lift
 
     lifted = 0
     for link in ncr.ncr_lots.select_related("hold").filter(hold__isnull=False, hold__lifted_at__isnull=True):
         lot_hold_lift(hold=link.hold, reason=reason, user=user)
+        lifted += 1
+    # holds copied onto lots split off a held lot carry the NCR's reference too
+    for hold in LotHold.objects.filter(source="ncr", reference=ncr.code, lifted_at__isnull=True):
+        lot_hold_lift(hold=hold, reason=reason, user=user)
         lifted += 1
     return lifted
 
@@ -713,10 +718,31 @@ def disposition_line_execute(
         if locked.kind == DispositionType.RETURN_TO_SUPPLIER:
             locked.return_reference = return_reference.strip()
             locked.returned_on = returned_on or timezone.localdate()
+        if locked.kind == DispositionType.CONCESSION and lot is not None:
+            locked.released_lot = _concession_release_part(ncr=ncr, lot=lot, quantity=qty, user=user)
         locked.save(reason=note or _("disposition executed"))
         if locked.kind == DispositionType.RETURN_TO_SUPPLIER:
             signals.supplier_return_executed.send(sender=DispositionLine, line=locked, ncr=ncr, user=user)
     return locked
+
+
+def _concession_release_part(*, ncr: Ncr, lot, quantity: Decimal, user):
+    """A concession (特采) releases only the conceded quantity: when less than what remains of the lot is
+    conceded, that quantity is split off into a new lot (which inherits every hold), the NCR's hold is
+    lifted on the split-off lot only and it is released; the rest of the lot stays held. Returns the
+    released lot, or None when the whole lot was conceded (its hold is lifted when the NCR closes).
+    A release refused for another reason (another hold, a gate) refuses the execution with the reasons."""
+    from traceability.models import LotHold
+    from traceability.selectors import lot_remaining
+    from traceability.services import lot_hold_lift, lot_release, lot_split
+
+    if quantity >= lot_remaining(lot):
+        return None
+    reason = _("concession %(ncr)s") % {"ncr": ncr.code}
+    part = lot_split(lot=lot, quantity=quantity, user=user, reason=reason)
+    for hold in LotHold.objects.filter(lot=part, source="ncr", reference=ncr.code, lifted_at__isnull=True):
+        lot_hold_lift(hold=hold, reason=reason, user=user)
+    return lot_release(lot=part, user=user, reason=reason)
 
 
 def _create_reinspection(*, lot, ncr: Ncr, user) -> str:

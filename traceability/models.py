@@ -183,8 +183,15 @@ class Serial(RegulatedModel):
         return self.serial
 
 
+class LinkKind(models.TextChoices):
+    CONSUMPTION = "consumption", _("Consumed")
+    SPLIT = "split", _("Split off")
+
+
 class LotLink(RegulatedModel):
-    """One edge of the genealogy: `quantity` of lot `parent` was consumed into lot `child`.
+    """One edge of the genealogy: `quantity` of lot `parent` was consumed into lot `child`, or (kind
+    "split") was split off the parent into a new lot: the parent's quantity was reduced by it, so a split
+    link does not count as consumption of the parent's remaining quantity.
     Indexed in both directions (unique parent→child, and child→parent) so traces are index scans."""
 
     parent = models.ForeignKey(
@@ -194,6 +201,9 @@ class LotLink(RegulatedModel):
         Lot, on_delete=models.PROTECT, related_name="parent_links", db_index=False, verbose_name=_("produced lot")
     )
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=LinkKind.choices, default=LinkKind.CONSUMPTION, db_default="consumption"
+    )
     work_order = models.ForeignKey(
         "WorkOrder", on_delete=models.PROTECT, null=True, blank=True, related_name="links", verbose_name=_("work order")
     )

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 
-from .models import IN_STOCK, Lot, LotHold, LotLink, Serial, Shipment
+from .models import IN_STOCK, LinkKind, Lot, LotHold, LotLink, Serial, Shipment
 from .overlays import overlays_for
 
 BACKWARD, FORWARD = "backward", "forward"
@@ -297,9 +297,35 @@ def lot_by_code(code: str) -> Lot | None:
 
 
 def lot_remaining(lot) -> Decimal:
-    consumed = LotLink.objects.filter(parent=lot).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
+    """What is left of a lot: its quantity less what was consumed and shipped. Splits are not counted:
+    splitting a lot already moved the quantity out of it (see services.lot_split)."""
+    consumed = LotLink.objects.filter(parent=lot).exclude(kind=LinkKind.SPLIT).aggregate(s=Sum("quantity"))[
+        "s"
+    ] or Decimal(0)
     shipped = Shipment.objects.filter(lot=lot).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
     return lot.quantity - consumed - shipped
+
+
+def public_recall(lot):
+    """The recall a consumer must be told about: the lot is in the frozen scope of an approved (not draft,
+    not a mock drill) recall. Shipped lots are covered too, not only lots held in stock."""
+    from .models import RecallLot, RecallStatus
+
+    entry = (
+        RecallLot.objects.filter(lot=lot, recall__is_mock=False)
+        .exclude(recall__status=RecallStatus.DRAFT)
+        .select_related("recall")
+        .order_by("-recall__approved_at")
+        .first()
+    )
+    return entry.recall if entry else None
+
+
+def split_origin(lot) -> Lot | None:
+    """The lot this one was split off (e.g. the conceded part of a held lot), else None. Lets higher apps
+    (inspection results, CoA) look at the lot the split-off quantity came from."""
+    link = LotLink.objects.filter(child=lot, kind=LinkKind.SPLIT).select_related("parent").first()
+    return link.parent if link else None
 
 
 def resolve_code(code: str) -> Lot | None:

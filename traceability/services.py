@@ -27,6 +27,7 @@ from . import gates, selectors, signals
 from .models import (
     IN_STOCK,
     HoldSource,
+    LinkKind,
     Lot,
     LotHold,
     LotLink,
@@ -223,7 +224,7 @@ def lot_release_reasons(lot) -> list[str]:
 
 
 def lot_release(*, lot, user, reason: str) -> Lot:
-    policy.check(user, "inspection.release", lot.site) if user is not None else None
+    policy.check(user, "lots.release", lot.site) if user is not None else None
     with transaction.atomic(), audit_context(user=user, reason=reason or _("released")):
         lot = Lot.objects.select_for_update().get(pk=lot.pk)
         reasons = lot_release_reasons(lot)
@@ -300,6 +301,88 @@ def lot_public_enable(*, lot, user) -> Lot:
             lot.save()
         PublicTraceProfile.objects.get_or_create(site=lot.site)
     return lot
+
+
+def _split_code(lot: Lot) -> str:
+    base = lot.code[:54]
+    taken = set(Lot.objects.filter(code__startswith=f"{base}-S").values_list("code", flat=True))
+    n = 1
+    while f"{base}-S{n}" in taken:
+        n += 1
+    return f"{base}-S{n}"
+
+
+def lot_split(*, lot, quantity, user, reason: str) -> Lot:
+    """Split `quantity` off `lot` into a new lot "<code>-S<n>" (same part, site, supplier, supplier lot,
+    dates, status). The quantity moves from the parent to the child; a genealogy link parent → child
+    (kind "split") keeps both traces whole. Every active hold of the parent is copied onto the child,
+    so nothing escapes a hold by being split off."""
+    if not (reason or "").strip():
+        raise TraceabilityError(_("Give the reason for splitting the lot."))
+    qty = _quantity(quantity)
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        parent = Lot.objects.select_for_update().get(pk=lot.pk)
+        if parent.status not in IN_STOCK:
+            raise TraceabilityError(
+                _("Lot %(lot)s is %(st)s; only a lot in stock (quarantine or released) can be split.")
+                % {"lot": parent.code, "st": parent.get_status_display()}
+            )
+        remaining = selectors.lot_remaining(parent)
+        if qty >= remaining:
+            raise TraceabilityError(
+                _(
+                    "Split off less than the %(r)s %(u)s that remain of lot %(lot)s; "
+                    "to take the whole lot, use the lot itself."
+                )
+                % {"r": format(remaining.normalize(), "f"), "u": parent.unit, "lot": parent.code}
+            )
+        child = Lot.objects.create(
+            code=_split_code(parent),
+            part=parent.part,
+            site=parent.site,
+            supplier=parent.supplier,
+            supplier_lot_code=parent.supplier_lot_code,
+            work_order=parent.work_order,
+            quantity=qty,
+            unit=parent.unit,
+            received_on=parent.received_on,
+            produced_on=parent.produced_on,
+            expires_on=parent.expires_on,
+            status=parent.status,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        before = parent.quantity
+        parent.quantity = before - qty
+        parent.save(reason=reason)
+        LotLink.objects.create(parent=parent, child=child, quantity=qty, kind=LinkKind.SPLIT)
+        holds = list(parent.holds.filter(lifted_at__isnull=True).order_by("placed_at", "pk"))
+        LotHold.objects.bulk_create(
+            [
+                LotHold(
+                    lot=child,
+                    source=h.source,
+                    reference=h.reference,
+                    reason=h.reason,
+                    placed_by=h.placed_by,
+                    placed_at=h.placed_at,
+                )
+                for h in holds
+            ]
+        )
+        audit_trail.record(
+            parent,
+            action="split",
+            changes={"quantity": [str(before), str(parent.quantity)], "split_into": [None, child.code]},
+            reason=reason,
+        )
+        audit_trail.record(
+            child,
+            action="split",
+            changes={"split_from": [None, parent.code], "quantity": [None, str(qty)]},
+            reason=reason,
+        )
+    lot.refresh_from_db()
+    return child
 
 
 # ------------------------------------------------------------------------------------- genealogy

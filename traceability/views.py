@@ -33,6 +33,7 @@ from .forms import (
     WorkOrderForm,
 )
 from .models import (
+    LinkKind,
     Lot,
     LotHold,
     LotLink,
@@ -89,7 +90,11 @@ def lot_detail(request, code):
     children = list(LotLink.objects.filter(parent=lot).select_related("child", "child__part").order_by("child__code"))
     shipments = list(Shipment.objects.filter(lot=lot).select_related("customer"))
     serials = list(lot.serials.all()[:200])
-    remaining = lot.quantity - sum(x.quantity for x in children) - sum(s.quantity for s in shipments)
+    remaining = (
+        lot.quantity
+        - sum(x.quantity for x in children if x.kind != LinkKind.SPLIT)
+        - sum(s.quantity for s in shipments)
+    )
     site = lot.site
     return render(
         request,
@@ -108,8 +113,8 @@ def lot_detail(request, code):
             "hold_form": HoldForm(),
             "reason_form": ReasonForm(),
             "ship_form": ShipForm(),
-            "can_release": policy.can(request.user, "inspection.release", site),
-            "can_hold": policy.can(request.user, "ncr.manage", site),
+            "can_release": policy.can(request.user, "lots.release", site),
+            "can_hold": policy.can(request.user, "lots.hold", site),
             "can_ship": policy.can(request.user, "lots.ship", site),
             "can_recall": policy.can(request.user, "recall.manage", site),
             "public_url": request.build_absolute_uri(reverse("traceability:public", args=[lot.public_token]))
@@ -174,19 +179,19 @@ def lot_action(request, code, action):
     lot = _lot_or_404(request, code)
     try:
         if action == "release":
-            require_site(request, "inspection.release", lot.site)
+            require_site(request, "lots.release", lot.site)
             form = ReasonForm(request.POST)
             services.lot_release(lot=lot, user=request.user, reason=request.POST.get("reason", "") or _("released"))
             messages.success(request, _("Lot released."))
         elif action == "reject":
-            require_site(request, "inspection.release", lot.site)
+            require_site(request, "lots.release", lot.site)
             form = ReasonForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for rejecting the lot."))
             services.lot_reject(lot=lot, user=request.user, reason=form.cleaned_data["reason"])
             messages.success(request, _("Lot rejected."))
         elif action == "hold":
-            require_site(request, "ncr.manage", lot.site)
+            require_site(request, "lots.hold", lot.site)
             form = HoldForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for the hold."))
@@ -196,7 +201,7 @@ def lot_action(request, code, action):
             )
             messages.success(request, _("Hold placed."))
         elif action == "lift":
-            require_site(request, "ncr.manage", lot.site)
+            require_site(request, "lots.hold", lot.site)
             hold = get_object_or_404(LotHold, pk=request.POST.get("hold"), lot=lot)
             services.lot_hold_lift(hold=hold, reason=request.POST.get("reason", ""), user=request.user)
             messages.success(request, _("Hold lifted."))
@@ -531,12 +536,15 @@ def public_trace(request, token):
     if lot is None:
         raise Http404
     profile = PublicTraceProfile.objects.filter(site=lot.site).first() or PublicTraceProfile(site=lot.site)
-    ctx = {"lot": lot, "profile": profile, "part": lot.part}
+    recall = selectors.public_recall(lot)
+    ctx = {"lot": lot, "profile": profile, "part": lot.part, "recall": recall}
     if profile.show_shelf_life:
         ctx["shelf_life_days"] = lot.part.shelf_life_days
     if profile.show_release_status:
         ctx["released"] = (
-            lot.status in (LotStatus.RELEASED, LotStatus.SHIPPED, LotStatus.CONSUMED) and not lot.is_on_hold
+            lot.status in (LotStatus.RELEASED, LotStatus.SHIPPED, LotStatus.CONSUMED)
+            and not lot.is_on_hold
+            and recall is None
         )
     if profile.show_inspection_summary:
         items = [i for i in overlays_for([lot.pk]).get(lot.pk, []) if i.get("kind") == "inspection"]

@@ -427,3 +427,75 @@ def test_rejected_inspection_opens_one_ncr_with_failing_values(site, people):
     assert lot.is_on_hold
     assert services.ncr_open_from_inspection(inspection=inspection).pk == ncr.pk
     assert Ncr.objects.count() == 1
+
+
+def _concession_signed(site, people, lot, *, quantity, suspect):
+    qe = people["qe"]
+    ncr = f.open_ncr(site, qe, lots=[(lot, suspect)], qty_confirmed=quantity, the_part=lot.part)
+    services.ncr_submit_to_mrb(ncr=ncr, user=qe)
+    services.disposition_line_add(
+        ncr=ncr, kind="concession", quantity=quantity, lot=lot, user=qe,
+        concession_quantity_limit=quantity, customer_approval_reference="OK-2",
+    )  # fmt: skip
+    services.disposition_submit(ncr=ncr, user=qe)
+    disposition = Disposition.objects.get(ncr=ncr)
+    for user, role in ((people["qm"], "quality"), (people["eng"], "engineering"), (people["sales"], "sales")):
+        _sign(disposition, user, role)
+    ncr.refresh_from_db()
+    return ncr, disposition.lines.get()
+
+
+def test_concession_releases_only_the_conceded_quantity_and_the_rest_stays_held(site, people):
+    from inspection.selectors import coa_context
+    from nonconformance.selectors import concessions_for_lots
+    from traceability.models import Lot, LotStatus
+    from traceability.selectors import lot_remaining
+    from traceability.services import lot_can_ship
+
+    qe = people["qe"]
+    lot = f.lot(site, f.part(), quantity=1000, code="L-CONC")
+    ncr, line = _concession_signed(site, people, lot, quantity=200, suspect=200)
+    line = services.disposition_line_execute(line=line, user=qe, note="use as conceded")
+
+    released = line.released_lot
+    assert released is not None and released.code == "L-CONC-S1"
+    released = Lot.objects.get(pk=released.pk)
+    lot.refresh_from_db()
+    # only the conceded quantity is released ...
+    assert (released.quantity, released.status, released.is_on_hold) == (Decimal("200"), LotStatus.RELEASED, False)
+    assert lot_can_ship(lot=released).ok
+    # ... the rest of the lot stays in quarantine under the NCR's hold
+    assert (lot.quantity, lot.status) == (Decimal("800"), LotStatus.QUARANTINE)
+    assert [h.reference for h in lot.active_holds()] == [ncr.code]
+    assert lot_remaining(lot) == Decimal("800")
+    # the released lot's audit trail says why it was released
+    from compliance.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="release", model="traceability.lot", object_id=str(released.pk))
+    assert entry.reason == f"concession {ncr.code}"
+    # the concession is printed on the released lot's CoA, not on the held rest
+    notes = coa_context(released)["notes"]
+    assert len(notes) == 1 and ncr.code in notes[0]["text"] and "200" in notes[0]["text"]
+    assert coa_context(lot)["notes"] == []
+    assert set(concessions_for_lots([lot.pk, released.pk])) == {released.pk}
+    # closing the NCR lifts the hold on the rest
+    ncr = services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe), reason="checked")
+    services.ncr_close(ncr=ncr, user=qe)
+    assert not lot.is_on_hold
+
+
+def test_concession_whose_release_is_refused_changes_nothing(site, people):
+    from traceability.models import Lot
+    from traceability.services import lot_hold_place
+
+    qe = people["qe"]
+    lot = f.lot(site, f.part(), quantity=1000)
+    ncr, line = _concession_signed(site, people, lot, quantity=200, suspect=200)
+    lot_hold_place(lot=lot, source="recall", reference="RC-1", reason="recalled", user=qe)
+    with pytest.raises(DomainError, match="RC-1"):
+        services.disposition_line_execute(line=line, user=qe)
+    line.refresh_from_db()
+    lot.refresh_from_db()
+    assert line.executed_at is None and line.released_lot is None
+    assert lot.quantity == Decimal("1000")
+    assert not Lot.objects.filter(code__startswith=f"{lot.code}-S").exists()

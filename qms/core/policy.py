@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "lots.produce": {R.PRODUCTION_SUPERVISOR, R.QUALITY_MANAGER},
     "lots.ship": {R.PRODUCTION_SUPERVISOR, R.QUALITY_MANAGER},
     "lots.import": {R.ADMINISTRATOR, R.QUALITY_MANAGER},
+    "lots.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "lots.hold": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "trace.view": ALL,
     "recall.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "recall.approve": {R.QUALITY_MANAGER},

@@ -12,6 +12,8 @@ from traceability.models import LotStatus, PublicTraceProfile, Serial, Shipment
 
 from .factories import customer, link, lot, part, supplier
 
+PASSWORD = "test-Password-123"
+
 
 @pytest.fixture
 def graph(site, make_user):
@@ -99,3 +101,32 @@ def test_public_page_rate_limited(client, graph):
     url = reverse("traceability:public", args=["y" * 32])
     codes = [client.get(url).status_code for _ in range(62)]
     assert codes[0] == 404 and codes[-1] == 429
+
+
+@pytest.mark.django_db
+def test_public_page_of_a_recalled_lot_says_do_not_consume(client, make_user, graph):
+    from django.utils import translation
+
+    from compliance.signatures import signature_authenticate
+
+    fin = services.lot_public_enable(lot=graph["fin"], user=graph["user"])
+    url = reverse("traceability:public", args=[fin.public_token])
+    cache.clear()
+    assert "do not consume" not in client.get(url).content.decode()
+    starter = make_user("qe_rc", roles=[Role.QUALITY_ENGINEER])
+    drill = services.recall_start(lot=graph["raw"], user=starter, reason="drill", is_mock=True)
+    services.recall_approve(
+        recall=drill, user=graph["user"], credential=signature_authenticate(user=graph["user"], password=PASSWORD)
+    )
+    recall = services.recall_start(lot=graph["raw"], user=starter, reason="Listeria in raw milk")
+    text = client.get(url).content.decode()
+    assert "do not consume" not in text  # neither a drill nor a draft recall reaches consumers
+    services.recall_approve(
+        recall=recall, user=graph["user"], credential=signature_authenticate(user=graph["user"], password=PASSWORD)
+    )
+    text = client.get(url).content.decode()
+    assert "Recalled — do not consume" in text and recall.code in text
+    assert "Released by quality assurance" not in text
+    with translation.override("zh-hans"):
+        text = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已召回——请勿食用" in text
