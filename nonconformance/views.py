@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from compliance.forms import SignatureForm
-from compliance.signatures import signatures_with_validity
+from compliance.signatures import signature_record, signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.views_auth import require, require_site
@@ -31,7 +36,7 @@ from .forms import (
     ReasonForm,
     RespondForm,
 )
-from .models import ComplaintStatus, ContainmentAction, DispositionLine, DispositionStatus, NcrStatus
+from .models import ComplaintStatus, ContainmentAction, DispositionLine, DispositionStatus, MrbRole, NcrStatus
 from .registries import actions_for, related_records
 
 
@@ -49,6 +54,10 @@ def _complaint(request, code, perm="ncr.view"):
         raise Http404(code)
     require_site(request, perm, complaint.site)
     return complaint
+
+
+def _role_labels(roles) -> list[str]:
+    return [str(MrbRole(r).label) if r in MrbRole.values else r for r in roles]
 
 
 def _done(request, obj_url, fn, success):
@@ -78,6 +87,65 @@ def ncr_list(request):
             "pareto": selectors.defect_pareto(site_ids=site_ids),
             "may_create": policy.can(request.user, "ncr.create"),
         },
+    )
+
+
+class ParetoFilterForm(forms.Form):
+    """Date range of the defect Pareto (both days included). Kept here while forms.py is being changed by
+    the concession work; it belongs in forms.py."""
+
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(gettext_lazy("The start date is after the end date: swap them."))
+        return data
+
+
+def _pareto_between(*, site_ids, start, end) -> list[dict]:
+    """Pareto of NCRs opened from `start` to `end` inclusive, built from the selector's open-ended counts:
+    a category's NCRs in [start, end] are those since `start` less those since the day after `end`."""
+    counts = {row["category"]: row["count"] for row in selectors.defect_pareto(site_ids=site_ids, since=start)}
+    if end < timezone.localdate():
+        later = selectors.defect_pareto(site_ids=site_ids, since=end + datetime.timedelta(days=1))
+        for row in later:
+            counts[row["category"]] -= row["count"]
+    rows = sorted(((c, n) for c, n in counts.items() if n > 0), key=lambda cn: (-cn[1], str(cn[0])))
+    total = sum(n for _c, n in rows) or 1
+    out, cumulative = [], 0
+    for category, n in rows:
+        cumulative += n
+        out.append({"category": str(category), "count": n, "cumulative_pct": round(100 * cumulative / total, 1)})
+    return out
+
+
+@require("ncr.view")
+def defect_pareto(request):
+    """The defect Pareto as a chart (bars by category, cumulative % line) above its table, for a date range."""
+    today = timezone.localdate()
+    default_start = today - datetime.timedelta(days=365)
+    form = ParetoFilterForm(request.GET or None, initial={"start": default_start, "end": today})
+    start, end = default_start, today
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+    rows = _pareto_between(site_ids=policy.sites_for(request.user, "ncr.view"), start=start, end=end)
+    chart = {
+        "labels": [r["category"] for r in rows],
+        "counts": [r["count"] for r in rows],
+        "cumulative": [r["cumulative_pct"] for r in rows],
+    }
+    return render(
+        request,
+        "nonconformance/pareto.html",
+        {"form": form, "rows": rows, "chart": chart, "start": start, "end": end},
     )
 
 
@@ -127,6 +195,7 @@ def ncr_detail(request, code):
         else [],
         "may_manage": may_manage,
         "may_sign_roles": services.mrb_roles_user_may_sign(user, disposition) if disposition else [],
+        "required_roles": _role_labels(disposition.required_roles) if disposition else [],
         "signatures": signatures_with_validity(ncr),
         "related": related_records(ncr),
         "actions": actions_for(user, ncr),
@@ -328,7 +397,14 @@ def mrb_decide(request, code):
     return render(
         request,
         "nonconformance/mrb_decide.html",
-        {"ncr": ncr, "disposition": disposition, "lines": lines, "form": form, "roles": roles},
+        {
+            "ncr": ncr,
+            "disposition": disposition,
+            "lines": lines,
+            "form": form,
+            "roles": roles,
+            "required_roles": _role_labels(disposition.required_roles),
+        },
     )
 
 
@@ -482,6 +558,7 @@ def complaint_detail(request, code):
             "may_manage": policy.can(user, "complaints.manage", complaint.site),
             "may_ncr": policy.can(user, "ncr.create", complaint.site),
             "may_recall": policy.can(user, "recall.manage", complaint.site),
+            "signatures": signatures_with_validity(complaint),
             "respond_form": RespondForm(),
             "reason_form": ReasonForm(),
             "attachment_form": AttachmentForm(),
@@ -529,6 +606,30 @@ def complaint_close(request, code):
         lambda: services.complaint_close(complaint=complaint, user=request.user),
         _("Complaint closed."),
     )
+
+
+@require("complaints.manage")
+def complaint_cancel(request, code):
+    """Cancel an open complaint (recorded in error, withdrawn by the customer): a reason and an e-signature."""
+    complaint = _complaint(request, code, "complaints.manage")
+    if not complaint.is_open:
+        messages.error(request, _("Only an open complaint can be cancelled."))
+        return redirect(services.complaint_url(complaint))
+    form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
+    form.fields["reason"].label = _("Why is the complaint cancelled?")
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            # complaint_cancel takes no credential yet: cancel and sign in one transaction, both or neither.
+            with transaction.atomic():
+                cancelled = services.complaint_cancel(complaint=complaint, user=request.user, reason=reason)
+                signature_record(credential=form.credential, instance=cancelled, meaning="rejected", reason=reason)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Complaint %(code)s cancelled.") % {"code": complaint.code})
+            return redirect(services.complaint_url(complaint))
+    return render(request, "nonconformance/complaint_cancel.html", {"form": form, "complaint": complaint})
 
 
 @require("complaints.manage")
