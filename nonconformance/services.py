@@ -956,12 +956,21 @@ def complaint_close(*, complaint: Complaint, user, reason: str = "") -> Complain
     )
 
 
-def complaint_cancel(*, complaint: Complaint, user, reason: str) -> Complaint:
+def complaint_cancel(*, complaint: Complaint, user, reason: str, credential) -> Complaint:
+    """Cancel a complaint raised in error: with a reason, e-signed by the person deciding."""
+    _check_signer(user, credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the complaint."))
-    return _complaint_transition(
-        complaint, user, "cancel", _("Only an open complaint can be cancelled."), reason, reason=reason
-    )
+    policy.check(user, "complaints.manage", complaint.site)
+    message = _("Only an open complaint can be cancelled.")
+    _require(complaint, "cancel", message)
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        _require(locked, "cancel", message)
+        locked.cancel(reason=reason)
+        locked.save(reason=reason)
+        signature_record(credential=credential, instance=locked, meaning="rejected", reason=reason)
+    return locked
 
 
 def complaint_open_ncr(*, complaint: Complaint, user, title: str = "", lots=None) -> Ncr:

@@ -7,7 +7,6 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from compliance.forms import SignatureForm
-from compliance.signatures import signature_record, signatures_with_validity
+from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.views_auth import require, require_site
@@ -620,10 +619,7 @@ def complaint_cancel(request, code):
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
         try:
-            # complaint_cancel takes no credential yet: cancel and sign in one transaction, both or neither.
-            with transaction.atomic():
-                cancelled = services.complaint_cancel(complaint=complaint, user=request.user, reason=reason)
-                signature_record(credential=form.credential, instance=cancelled, meaning="rejected", reason=reason)
+            services.complaint_cancel(complaint=complaint, user=request.user, reason=reason, credential=form.credential)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:

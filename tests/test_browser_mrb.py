@@ -264,9 +264,6 @@ def test_complaint_cancel_needs_a_reason_and_the_signers_password(site, make_use
     assert complaint.status == ComplaintStatus.OPEN
 
 
-# services.complaint_cancel passes `reason` to _complaint_transition both by position and by keyword, so every
-# call raises TypeError. services.py belongs to the concession work; once it is fixed this test passes (strict).
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="services.complaint_cancel: reason passed twice")
 @pytest.mark.django_db
 def test_complaint_cancel_is_signed_and_recorded(site, make_user, login):
     qe = make_user("qe", roles=[Role.QUALITY_ENGINEER], display_name="Wang Fang")
