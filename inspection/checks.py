@@ -66,12 +66,30 @@ def _plan_exists(site_id, part_id, stage) -> bool:
     ).exists()
 
 
+def _inspected_lot(lot):
+    """A lot split off another (e.g. the conceded quantity) was inspected as part of its origin lot."""
+    from traceability.selectors import split_origin
+
+    seen = {lot.pk}
+    while not Inspection.objects.filter(lot=lot).exists():
+        origin = split_origin(lot)
+        if origin is None or origin.pk in seen:
+            break
+        seen.add(origin.pk)
+        lot = origin
+    return lot
+
+
 def release_check(lot) -> list[str]:
+    from .release_waivers import release_waiver
+
     reasons = []
-    latest = _latest_by_stage(Inspection.objects.filter(lot=lot))
-    for insp in latest.values():
-        if insp.status != InspectionStatus.ACCEPTED:
-            reasons.append(_state_reason(insp))
+    inspected = _inspected_lot(lot)
+    latest = _latest_by_stage(Inspection.objects.filter(lot=inspected))
+    if release_waiver(lot) is None:
+        for insp in latest.values():
+            if insp.status != InspectionStatus.ACCEPTED:
+                reasons.append(_state_reason(insp))
     if lot.supplier_id and Stage.IQC not in latest and _plan_exists(lot.site_id, lot.part_id, Stage.IQC):
         reasons.append(_("Lot %(lot)s has no incoming inspection yet.") % {"lot": lot.code})
     if lot.work_order_id and Stage.FQC not in latest and _plan_exists(lot.site_id, lot.part_id, Stage.FQC):

@@ -6,12 +6,14 @@ record inside `transaction.atomic()` with the row locked, under `audit_context` 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -740,9 +742,30 @@ def _concession_release_part(*, ncr: Ncr, lot, quantity: Decimal, user):
         return None
     reason = _("concession %(ncr)s") % {"ncr": ncr.code}
     part = lot_split(lot=lot, quantity=quantity, user=user, reason=reason)
-    for hold in LotHold.objects.filter(lot=part, source="ncr", reference=ncr.code, lifted_at__isnull=True):
+    # The signed MRB decision overrides this NCR's hold and the rejected inspection behind it, for the
+    # conceded quantity only. Holds for other reasons (recall, expiry, another NCR) still block.
+    lifted = LotHold.objects.filter(lot=part, lifted_at__isnull=True).filter(
+        Q(source="ncr", reference=ncr.code) | Q(source="inspection")
+    )
+    for hold in lifted:
         lot_hold_lift(hold=hold, reason=reason, user=user)
-    return lot_release(lot=part, user=user, reason=reason)
+    token = _concession_releases.set({**(_concession_releases.get() or {}), part.pk: ncr.code})
+    try:
+        return lot_release(lot=part, user=user, reason=reason)
+    finally:
+        _concession_releases.reset(token)
+
+
+# Lots being released right now under a signed concession: {lot id: NCR code}. Read by the release
+# waiver that nonconformance registers with inspection (integrations.concession_release_waiver).
+_concession_releases: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "ncr_concession_releases", default=None
+)
+
+
+def concession_release_waiver(lot) -> str | None:
+    code = (_concession_releases.get() or {}).get(lot.pk)
+    return _("Released under concession %(ncr)s") % {"ncr": code} if code else None
 
 
 def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
@@ -820,10 +843,13 @@ def ncr_open_from_inspection(*, inspection) -> Ncr | None:
         part=lot.part,
         title=title,
         user=user,
-        description=_("Opened automatically from inspection %(code)s.") % {"code": reference},
+        description=_("Opened automatically from inspection %(code)s.") % {"code": reference}
+        + (" " + _("%(n)s nonconforming piece(s) in the sample.") % {"n": defective} if defective else ""),
         lots=[lot],
+        # A lot rejected on a sample is nonconforming as a whole until it is sorted: the MRB decides on the
+        # whole lot. After a 100% sort the quality engineer records the confirmed quantity.
         quantity_suspect=lot.quantity,
-        quantity_confirmed=defective or None,
+        quantity_confirmed=None,
         supplier=getattr(lot, "supplier", None),
         source_reference=reference,
         failing_values=failing,

@@ -420,7 +420,9 @@ def test_rejected_inspection_opens_one_ncr_with_failing_values(site, people):
     ncr = services.ncr_open_from_inspection(inspection=inspection)
     assert ncr.source == "iqc" and ncr.source_reference == "IQC-000007"
     assert ncr.supplier == sup
-    assert ncr.quantity_confirmed == 3 and ncr.quantity_suspect == 500
+    # the lot was rejected on a sample: the MRB decides on the whole suspect lot; the sample count is recorded
+    assert not ncr.quantity_confirmed and ncr.quantity_suspect == 500 and ncr.nonconforming_quantity == 500
+    assert "3 nonconforming" in ncr.description
     assert ncr.failing_values == [
         {"characteristic": "Bore diameter", "value": "20.05", "result": "", "lower": "19.99", "upper": "20.01"}
     ]
