@@ -48,11 +48,11 @@ def job_failed(*, name: str, error: str, attempts: int = 1) -> None:
 def run_job_now(name: str) -> bool:
     """Run a registered periodic job in this process (cron, the quick start loop, tests).
     Retries like the worker would; returns True on success."""
-    from .models import JobRun
-    from .registries import registry
-
     from celery import current_app
     from django.utils.module_loading import import_string
+
+    from .models import JobRun
+    from .registries import registry
 
     job = registry.periodic_jobs[name]
     # Outside a worker Celery has not imported the apps' tasks modules yet: import the task by its path.
