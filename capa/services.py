@@ -6,16 +6,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from compliance.signatures import signature_record
+from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import create_with_code
 from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
@@ -43,31 +44,9 @@ REMIND_DAYS_BEFORE = 3
 SCAR_DEFAULT_DAYS = 14
 
 
-def _next_code(model, prefix: str) -> str:
-    stem = f"{prefix}-{timezone.localdate().year}-"
-    last = model.objects.filter(code__startswith=stem).order_by("-code").values_list("code", flat=True).first()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{number:04d}"
-
-
-def _create_with_code(model, prefix: str, **fields):
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return model.objects.create(code=_next_code(model, prefix), **fields)
-        except IntegrityError:
-            continue
-    raise DomainError(_("Could not allocate a record number; try again."))
-
-
 def _require(obj, method_name: str, message) -> None:
     if not can_proceed(getattr(obj, method_name)):
         raise DomainError(message)
-
-
-def _check_signer(user, credential) -> None:
-    if credential is None or getattr(credential, "user", None) is None or credential.user.pk != user.pk:
-        raise PermissionRefused(_("Sign with your own password: the signature belongs to the person deciding."))
 
 
 def capa_url(capa) -> str:
@@ -123,7 +102,7 @@ def capa_create(
         source = CapaSource.SCAR
     reference = source_reference or getattr(ncr or complaint or scar, "code", "")
     with transaction.atomic(), audit_context(user=user, reason=_("CAPA raised")):
-        capa = _create_with_code(
+        capa = create_with_code(
             Capa,
             "CAPA",
             site=site,
@@ -317,7 +296,7 @@ def effectiveness_check_record(
     """Record the check, e-signed by someone other than the CAPA owner. "Not effective" reopens the CAPA."""
     capa = check.capa
     policy.check(user, "capa.verify", capa.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     if user.pk == capa.owner_id:
         raise PermissionRefused(_("The CAPA owner cannot judge its effectiveness: someone else must sign."))
     if result not in (CheckResult.EFFECTIVE, CheckResult.NOT_EFFECTIVE):
@@ -381,7 +360,7 @@ def capa_close(*, capa: Capa, user, reason: str = "") -> Capa:
 
 def capa_cancel(*, capa: Capa, user, credential, reason: str) -> Capa:
     policy.check(user, "capa.manage", capa.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the CAPA."))
     _require(capa, "cancel", _("Only an open CAPA can be cancelled."))
@@ -516,7 +495,7 @@ def scar_create(*, site, supplier, title: str, user, description: str = "", ncr=
     if ncr is not None and ncr.site_id != site.pk:
         raise DomainError(_("%(code)s belongs to another site.") % {"code": ncr.code})
     with transaction.atomic(), audit_context(user=user, reason=_("SCAR raised")):
-        return _create_with_code(
+        return create_with_code(
             Scar,
             "SCAR",
             site=site,
@@ -545,7 +524,7 @@ def scar_open_from_return(*, line, ncr, user) -> Scar | None:
             "desc": ncr.description,
         }
     with transaction.atomic(), audit_context(user=user, reason=_("SCAR opened from return to supplier")):
-        scar = _create_with_code(
+        scar = create_with_code(
             Scar,
             "SCAR",
             site=ncr.site,
@@ -634,7 +613,7 @@ def scar_record_response(
 
 def scar_accept(*, scar: Scar, user, credential, comment: str = "") -> Scar:
     policy.check(user, "scar.manage", scar.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     _require(scar, "accept", _("Only a SCAR with a response can be accepted."))
     with transaction.atomic(), audit_context(user=user, reason=comment or _("supplier response accepted")):
         locked = Scar.objects.select_for_update().get(pk=scar.pk)

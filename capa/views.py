@@ -22,6 +22,7 @@ from nonconformance.models import Complaint, Ncr
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.views_auth import require, require_site
+from qms.core.views_helpers import run_and_redirect
 
 from . import services
 from .forms import (
@@ -63,16 +64,6 @@ def _scar(request, code, perm="capa.view") -> Scar:
         raise Http404(code)
     require_site(request, perm, scar.site)
     return scar
-
-
-def _done(request, url, fn, success):
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
-    return redirect(url)
 
 
 def _may_edit(user, capa) -> bool:
@@ -217,7 +208,7 @@ def team_add(request, code):
     if not form.is_valid():
         messages.error(request, _("Choose the team member."))
         return redirect(services.capa_url(capa))
-    return _done(
+    return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_team_add(capa=capa, user=request.user, **form.cleaned_data),
@@ -233,7 +224,7 @@ def action_add(request, code):
     if not form.is_valid():
         messages.error(request, _("Describe the action, its owner and due date."))
         return redirect(services.capa_url(capa))
-    return _done(
+    return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_action_add(capa=capa, user=request.user, **form.cleaned_data),
@@ -250,7 +241,7 @@ def action_complete(request, pk):
     if not form.is_valid():
         messages.error(request, _("Record the evidence that the action was done."))
         return redirect(services.capa_url(action.capa))
-    return _done(
+    return run_and_redirect(
         request,
         services.capa_url(action.capa),
         lambda: services.capa_action_complete(action=action, user=request.user, **form.cleaned_data),
@@ -264,7 +255,7 @@ def actions_close(request, code):
     capa = _capa(request, code)
     form = ScheduleCheckForm(request.POST)
     form.is_valid()
-    return _done(
+    return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_actions_close(
@@ -304,7 +295,7 @@ def effectiveness_record(request, pk):
 @require_POST
 def capa_close(request, code):
     capa = _capa(request, code)
-    return _done(
+    return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_close(capa=capa, user=request.user),
@@ -388,7 +379,7 @@ def scar_send(request, code):
     scar = _scar(request, code, "scar.manage")
     form = ScarSendForm(request.POST)
     due_on = form.cleaned_data["due_on"] if form.is_valid() else None
-    return _done(
+    return run_and_redirect(
         request,
         services.scar_url(scar),
         lambda: services.scar_send(scar=scar, user=request.user, due_on=due_on),
@@ -404,7 +395,7 @@ def scar_response(request, code):
     if not form.is_valid():
         messages.error(request, _("The supplier's response needs at least the root cause and the corrective actions."))
         return redirect(services.scar_url(scar))
-    return _done(
+    return run_and_redirect(
         request,
         services.scar_url(scar),
         lambda: services.scar_record_response(scar=scar, user=request.user, **form.cleaned_data),
@@ -441,7 +432,7 @@ def scar_reject(request, code):
     if not form.is_valid():
         messages.error(request, _("Tell the supplier what is missing and give a new deadline."))
         return redirect(services.scar_url(scar))
-    return _done(
+    return run_and_redirect(
         request,
         services.scar_url(scar),
         lambda: services.scar_reject_response(scar=scar, user=request.user, **form.cleaned_data),

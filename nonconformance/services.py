@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from compliance.signatures import signature_record
+from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import create_with_code
 from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
@@ -66,31 +67,9 @@ def fmt_qty(value) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
-def _next_code(model, prefix: str) -> str:
-    stem = f"{prefix}-{timezone.localdate().year}-"
-    last = model.objects.filter(code__startswith=stem).order_by("-code").values_list("code", flat=True).first()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{number:04d}"
-
-
-def _create_with_code(model, prefix: str, **fields):
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return model.objects.create(code=_next_code(model, prefix), **fields)
-        except IntegrityError:
-            continue
-    raise DomainError(_("Could not allocate a record number; try again."))
-
-
 def _require(obj, method_name: str, message) -> None:
     if not can_proceed(getattr(obj, method_name)):
         raise DomainError(message)
-
-
-def _check_signer(user, credential) -> None:
-    if credential is None or getattr(credential, "user", None) is None or credential.user.pk != user.pk:
-        raise PermissionRefused(_("Sign with your own password: the signature belongs to the person deciding."))
 
 
 def _status_label(obj) -> str:
@@ -191,7 +170,7 @@ def ncr_open(
         if len(suppliers) == 1:
             supplier = lot_items[0][0].supplier
     with transaction.atomic(), audit_context(user=user, reason=_("NCR opened")):
-        ncr = _create_with_code(
+        ncr = create_with_code(
             Ncr,
             "NCR",
             site=site,
@@ -385,7 +364,7 @@ def ncr_submit_to_mrb(*, ncr: Ncr, user, reason: str = "") -> Disposition:
 def ncr_cancel(*, ncr: Ncr, user, credential, reason: str) -> Ncr:
     """Cancel (e.g. raised in error): e-signed, with a reason; lifts the NCR's holds."""
     policy.check(user, "ncr.manage", ncr.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the NCR."))
     with transaction.atomic(), audit_context(user=user, reason=reason):
@@ -603,7 +582,7 @@ def mrb_decide(
     disposition = Disposition.objects.select_related("ncr__site", "ncr__created_by").get(pk=disposition.pk)
     ncr = disposition.ncr
     policy.check(user, "mrb.sign", ncr.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     policy.check_not_author(user, ncr.created_by, what=ncr.code)
     if vote not in MrbVote.values:
         raise DomainError(_("Choose approve or reject."))
@@ -786,7 +765,7 @@ def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
 def ncr_verify(*, ncr: Ncr, user, credential, reason: str = "") -> Ncr:
     """Verify the disposition was carried out (e-signed)."""
     policy.check(user, "ncr.manage", ncr.site)
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     disposition = Disposition.objects.filter(ncr=ncr).first()
     if disposition is None:
         raise DomainError(_("Only a dispositioned NCR can be verified."))
@@ -908,7 +887,7 @@ def complaint_create(
     if lot is not None and lot.part_id != part.pk:
         raise DomainError(_("Lot %(lot)s is not of product %(part)s.") % {"lot": lot.code, "part": part.number})
     with transaction.atomic(), audit_context(user=user, reason=_("complaint recorded")):
-        complaint = _create_with_code(
+        complaint = create_with_code(
             Complaint,
             "CC",
             site=site,
@@ -984,7 +963,7 @@ def complaint_close(*, complaint: Complaint, user, reason: str = "") -> Complain
 
 def complaint_cancel(*, complaint: Complaint, user, reason: str, credential) -> Complaint:
     """Cancel a complaint raised in error: with a reason, e-signed by the person deciding."""
-    _check_signer(user, credential)
+    credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the complaint."))
     policy.check(user, "complaints.manage", complaint.site)

@@ -20,6 +20,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.views_auth import require, require_site
+from qms.core.views_helpers import run_and_redirect
 
 from . import selectors, services
 from .forms import (
@@ -57,16 +58,6 @@ def _complaint(request, code, perm="ncr.view"):
 
 def _role_labels(roles) -> list[str]:
     return [str(MrbRole(r).label) if r in MrbRole.values else r for r in roles]
-
-
-def _done(request, obj_url, fn, success):
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
-    return redirect(obj_url)
 
 
 # --- NCR -------------------------------------------------------------------------------------------
@@ -236,7 +227,7 @@ def ncr_edit(request, code):
 @require_POST
 def ncr_containment(request, code):
     ncr = _ncr(request, code, "ncr.manage")
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.ncr_start_containment(ncr=ncr, user=request.user),
@@ -252,7 +243,7 @@ def containment_add(request, code):
     if not form.is_valid():
         messages.error(request, _("Choose the action and its owner."))
         return redirect(services.ncr_url(ncr))
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.containment_action_add(ncr=ncr, user=request.user, **form.cleaned_data),
@@ -269,7 +260,7 @@ def containment_done(request, pk):
     if not form.is_valid():
         messages.error(request, _("Record what was done and found."))
         return redirect(services.ncr_url(action.ncr))
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(action.ncr),
         lambda: services.containment_action_complete(action=action, user=request.user, **form.cleaned_data),
@@ -284,7 +275,7 @@ def suspect_stock(request, code):
         from traceability.models import Lot
 
         lot = get_object_or_404(Lot, code=request.POST.get("lot", ""))
-        return _done(
+        return run_and_redirect(
             request,
             services.ncr_url(ncr),
             lambda: services.ncr_add_lot(ncr=ncr, lot=lot, user=request.user),
@@ -307,7 +298,7 @@ def attachment_add(request, code):
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return redirect(services.ncr_url(ncr))
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.attachment_add(user=request.user, ncr=ncr, **form.cleaned_data),
@@ -319,7 +310,7 @@ def attachment_add(request, code):
 @require_POST
 def ncr_submit_mrb(request, code):
     ncr = _ncr(request, code, "ncr.manage")
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.ncr_submit_to_mrb(ncr=ncr, user=request.user),
@@ -335,7 +326,7 @@ def disposition_line_add(request, code):
     if not form.is_valid():
         messages.error(request, _("Check the disposition line: %(e)s") % {"e": form.errors.as_text()})
         return redirect(services.ncr_url(ncr))
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.disposition_line_add(ncr=ncr, user=request.user, **form.cleaned_data),
@@ -349,7 +340,7 @@ def disposition_line_void(request, pk):
     line = get_object_or_404(DispositionLine.objects.select_related("disposition__ncr__site"), pk=pk)
     ncr = line.disposition.ncr
     require_site(request, "ncr.manage", ncr.site)
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.disposition_line_void(line=line, user=request.user),
@@ -361,7 +352,7 @@ def disposition_line_void(request, pk):
 @require_POST
 def disposition_submit(request, code):
     ncr = _ncr(request, code, "ncr.manage")
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.disposition_submit(ncr=ncr, user=request.user),
@@ -418,7 +409,7 @@ def disposition_line_execute(request, pk):
         messages.error(request, form.errors.as_text())
         return redirect(services.ncr_url(ncr))
     d = form.cleaned_data
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.disposition_line_execute(
@@ -481,7 +472,7 @@ def ncr_cancel(request, code):
 @require_POST
 def ncr_close(request, code):
     ncr = _ncr(request, code, "ncr.manage")
-    return _done(
+    return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.ncr_close(ncr=ncr, user=request.user),
@@ -587,7 +578,7 @@ def complaint_respond(request, code):
     if not form.is_valid():
         messages.error(request, _("Write the response sent to the customer."))
         return redirect(services.complaint_url(complaint))
-    return _done(
+    return run_and_redirect(
         request,
         services.complaint_url(complaint),
         lambda: services.complaint_respond(complaint=complaint, user=request.user, **form.cleaned_data),
@@ -599,7 +590,7 @@ def complaint_respond(request, code):
 @require_POST
 def complaint_close(request, code):
     complaint = _complaint(request, code, "complaints.manage")
-    return _done(
+    return run_and_redirect(
         request,
         services.complaint_url(complaint),
         lambda: services.complaint_close(complaint=complaint, user=request.user),
@@ -636,7 +627,7 @@ def complaint_attach(request, code):
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
         return redirect(services.complaint_url(complaint))
-    return _done(
+    return run_and_redirect(
         request,
         services.complaint_url(complaint),
         lambda: services.attachment_add(user=request.user, complaint=complaint, **form.cleaned_data),
