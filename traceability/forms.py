@@ -1,10 +1,12 @@
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import SignatureForm
-from qms.core.models import Customer, Equipment, Part, Site
+from qms.core.models import Customer, Equipment, Part, Site, User
 
-from .models import HoldSource
+from .models import HoldSource, Lot, Operation
 
 
 class LotReceiveForm(forms.Form):
@@ -49,8 +51,108 @@ class ShipForm(forms.Form):
 
 
 class ConsumeForm(forms.Form):
-    lot_code = forms.CharField(label=_("Consumed lot (scan)"), max_length=60)
+    lot_code = forms.CharField(
+        label=_("Consumed lot (scan)"),
+        max_length=60,
+        help_text=_("Scan the lot or serial label, or type its code."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
     quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=14, decimal_places=3)
+    into = forms.ModelChoiceField(label=_("Into output lot"), queryset=Lot.objects.none())
+
+    def __init__(self, *args, work_order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if work_order is not None:
+            self.fields["into"].queryset = work_order.output_lots.order_by("code")
+        self.fields["into"].label_from_instance = lambda obj: obj.code
+
+
+PARAMETER_HELP = _(
+    "One per line: name; value; unit; lower limit; upper limit (unit and limits may be empty). "
+    "Example: Temperature; 182.5; °C; 175; 190"
+)
+
+
+class ProductionRecordForm(forms.Form):
+    """5M1E of a run. The line is the work order's; the equipment may be the line or a machine on it."""
+
+    operation = forms.ModelChoiceField(label=_("Operation"), queryset=Operation.objects.none(), required=False)
+    shift = forms.CharField(label=_("Shift"), max_length=20, required=False)
+    operators = forms.ModelMultipleChoiceField(
+        label=_("Operators"), queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    equipment = forms.ModelChoiceField(label=_("Line / equipment"), queryset=Equipment.objects.none(), required=False)
+    started_at = forms.DateTimeField(
+        label=_("Started at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    ended_at = forms.DateTimeField(
+        label=_("Ended at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    parameters = forms.CharField(
+        label=_("Process parameters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=PARAMETER_HELP,
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, work_order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operation"].queryset = work_order.operations.order_by("sequence")
+        self.fields["operation"].label_from_instance = lambda op: f"{op.sequence} {op.name}"
+        self.fields["operators"].queryset = (
+            User.objects.filter(is_active=True, memberships__site=work_order.site_id, memberships__is_active=True)
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["equipment"].queryset = Equipment.objects.filter(site=work_order.site_id, is_active=True).order_by(
+            "code"
+        )
+        if work_order.line_id and not self.is_bound:
+            self.initial.setdefault("equipment", work_order.line_id)
+
+    def clean_parameters(self):
+        rows = []
+        for n, line in enumerate(self.cleaned_data.get("parameters", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            cells = [c.strip() for c in line.split(";")]
+            cells += [""] * (5 - len(cells))
+            if len(cells) > 5 or not cells[0] or not cells[1]:
+                raise forms.ValidationError(
+                    _("Line %(n)s: write name; value; unit; lower limit; upper limit.") % {"n": n}
+                )
+            try:
+                value, lower, upper = (Decimal(c) if c else None for c in (cells[1], cells[3], cells[4]))
+            except InvalidOperation:
+                raise forms.ValidationError(
+                    _("Line %(n)s: the value and the limits must be numbers.") % {"n": n}
+                ) from None
+            if lower is not None and upper is not None and lower > upper:
+                raise forms.ValidationError(_("Line %(n)s: the lower limit is above the upper limit.") % {"n": n})
+            rows.append(
+                {
+                    "name": cells[0][:80],
+                    "value": value,
+                    "unit": cells[2][:20],
+                    "lower_limit": lower,
+                    "upper_limit": upper,
+                }
+            )
+        return rows
+
+
+class SerialsForm(forms.Form):
+    serials = forms.CharField(
+        label=_("Serial numbers"),
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text=_("One per line; scan or type them."),
+    )
+
+    def clean_serials(self):
+        return [s.strip() for s in self.cleaned_data["serials"].splitlines() if s.strip()]
 
 
 class ProduceForm(forms.Form):

@@ -25,10 +25,12 @@ from .forms import (
     HoldForm,
     LotReceiveForm,
     ProduceForm,
+    ProductionRecordForm,
     ReasonForm,
     RecallApproveForm,
     RecallStartForm,
     RecoveryForm,
+    SerialsForm,
     ShipForm,
     WorkOrderForm,
 )
@@ -85,6 +87,20 @@ def lot_list(request):
 @require("lots.view")
 def lot_detail(request, code):
     lot = _lot_or_404(request, code)
+    serials_form = None
+    if request.method == "POST":
+        require_site(request, "lots.produce", lot.site)
+        serials_form = SerialsForm(request.POST)
+        if serials_form.is_valid():
+            try:
+                created = services.serials_create(
+                    lot=lot, serials=serials_form.cleaned_data["serials"], user=request.user
+                )
+            except DomainError as exc:
+                serials_form.add_error("serials", str(exc))
+            else:
+                messages.success(request, _("%(n)s serial numbers added.") % {"n": len(created)})
+                return redirect("traceability:lot", code=lot.code)
     holds = list(LotHold.objects.filter(lot=lot).select_related("placed_by", "lifted_by").order_by("-placed_at"))
     parents = list(LotLink.objects.filter(child=lot).select_related("parent", "parent__part").order_by("parent__code"))
     children = list(LotLink.objects.filter(parent=lot).select_related("child", "child__part").order_by("child__code"))
@@ -96,6 +112,7 @@ def lot_detail(request, code):
         - sum(s.quantity for s in shipments)
     )
     site = lot.site
+    can_produce = policy.can(request.user, "lots.produce", site)
     return render(
         request,
         "traceability/lot_detail.html",
@@ -117,6 +134,9 @@ def lot_detail(request, code):
             "can_hold": policy.can(request.user, "lots.hold", site),
             "can_ship": policy.can(request.user, "lots.ship", site),
             "can_recall": policy.can(request.user, "recall.manage", site),
+            "can_produce": can_produce,
+            "serials_form": serials_form or (SerialsForm() if can_produce else None),
+            "serial_count": lot.serials.count(),
             "public_url": request.build_absolute_uri(reverse("traceability:public", args=[lot.public_token]))
             if lot.public_token
             else "",
@@ -454,46 +474,53 @@ def work_order_list(request):
 def work_order_detail(request, code):
     wo = get_object_or_404(WorkOrder.objects.select_related("site", "part", "line"), code=code)
     require_site(request, "lots.view", wo.site)
+    record_form = consume_form = None
     if request.method == "POST":
         require_site(request, "lots.produce", wo.site)
         action = request.POST.get("action", "")
-        try:
-            if action in ("setup", "run", "complete", "cancel"):
-                services.work_order_advance(work_order=wo, step=action, user=request.user)
-            elif action in ("op_start", "op_done"):
-                op = get_object_or_404(Operation, pk=request.POST.get("op"), work_order=wo)
-                if action == "op_start":
-                    services.operation_start(operation=op, user=request.user)
-                else:
-                    services.operation_complete(operation=op, user=request.user)
-            elif action == "produce":
-                form = ProduceForm(request.POST)
-                if not form.is_valid():
-                    raise DomainError(_("Enter the quantity produced."))
-                services.lot_produce(
-                    work_order=wo,
-                    quantity=form.cleaned_data["quantity"],
-                    code=form.cleaned_data["code"],
-                    user=request.user,
-                )
-            elif action == "consume":
-                form = ConsumeForm(request.POST)
-                if not form.is_valid():
-                    raise DomainError(_("Scan the consumed lot and enter the quantity."))
-                into = get_object_or_404(Lot, pk=request.POST.get("into"), work_order=wo)
-                lot = selectors.resolve_code(form.cleaned_data["lot_code"])
-                if lot is None:
-                    raise DomainError(_("No lot has the code “%(c)s”.") % {"c": form.cleaned_data["lot_code"]})
-                services.lot_consume(
-                    lot=lot, into=into, quantity=form.cleaned_data["quantity"], user=request.user, work_order=wo
-                )
-            messages.success(request, _("Saved."))
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        return redirect("traceability:work_order", code=wo.code)
+        if action == "record":
+            record_form = ProductionRecordForm(request.POST, work_order=wo)
+            if _record_production(request, wo, record_form):
+                messages.success(request, _("Production record saved."))
+                return redirect("traceability:work_order", code=wo.code)
+        elif action == "consume":
+            consume_form = ConsumeForm(request.POST, work_order=wo)
+            if _consume(request, wo, consume_form):
+                messages.success(request, _("Consumption recorded."))
+                return redirect("traceability:work_order", code=wo.code)
+        else:
+            try:
+                if action in ("setup", "run", "complete", "cancel"):
+                    services.work_order_advance(work_order=wo, step=action, user=request.user)
+                elif action in ("op_start", "op_done"):
+                    op = get_object_or_404(Operation, pk=request.POST.get("op"), work_order=wo)
+                    if action == "op_start":
+                        services.operation_start(operation=op, user=request.user)
+                    else:
+                        services.operation_complete(operation=op, user=request.user)
+                elif action == "produce":
+                    form = ProduceForm(request.POST)
+                    if not form.is_valid():
+                        raise DomainError(_("Enter the quantity produced."))
+                    services.lot_produce(
+                        work_order=wo,
+                        quantity=form.cleaned_data["quantity"],
+                        code=form.cleaned_data["code"],
+                        user=request.user,
+                    )
+                messages.success(request, _("Saved."))
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            return redirect("traceability:work_order", code=wo.code)
     outputs = list(wo.output_lots.select_related("part"))
     links = list(wo.links.select_related("parent", "child"))
     records = list(wo.records.select_related("operation", "equipment").prefetch_related("parameters", "operators"))
+    can_produce = policy.can(request.user, "lots.produce", wo.site)
+    if can_produce:
+        record_form = record_form or ProductionRecordForm(
+            work_order=wo, initial={"started_at": timezone.localtime().replace(second=0, microsecond=0)}
+        )
+        consume_form = consume_form or ConsumeForm(work_order=wo)
     return render(
         request,
         "traceability/work_order_detail.html",
@@ -504,10 +531,51 @@ def work_order_detail(request, code):
             "links": links,
             "records": records,
             "produce_form": ProduceForm(),
-            "consume_form": ConsumeForm(),
-            "can_produce": policy.can(request.user, "lots.produce", wo.site),
+            "consume_form": consume_form,
+            "record_form": record_form,
+            "can_produce": can_produce,
         },
     )
+
+
+def _record_production(request, wo, form) -> bool:
+    """Bound `form` → production_record_create; refusals become form errors."""
+    if not form.is_valid():
+        return False
+    d = form.cleaned_data
+    try:
+        services.production_record_create(
+            work_order=wo,
+            user=request.user,
+            started_at=d["started_at"],
+            ended_at=d["ended_at"],
+            operation=d["operation"],
+            shift=d["shift"],
+            operators=list(d["operators"]),
+            equipment=d["equipment"],
+            parameters=d["parameters"],
+            notes=d["notes"],
+        )
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+def _consume(request, wo, form) -> bool:
+    """Bound `form` → lot_consume; the refusal and its reasons become form errors."""
+    if not form.is_valid():
+        return False
+    d = form.cleaned_data
+    try:
+        lot = selectors.resolve_code(d["lot_code"])
+        if lot is None:
+            raise DomainError(_("No lot has the code “%(c)s”.") % {"c": d["lot_code"]})
+        services.lot_consume(lot=lot, into=d["into"], quantity=d["quantity"], user=request.user, work_order=wo)
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------------ public page
