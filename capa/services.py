@@ -476,10 +476,8 @@ def effectiveness_checks_due_send(*, today=None) -> int:
 
 
 def _scorecard(scar: Scar) -> None:
-    try:
-        from suppliers.services import supplier_scar_record
-    except ImportError:  # suppliers not installed
-        return
+    from suppliers.services import supplier_scar_record
+
     supplier_scar_record(
         supplier=scar.supplier,
         site=scar.site,

@@ -66,11 +66,9 @@ def _approved_supplier_for(part, site, sqe):
     """A supplier the supplier gate lets deliver `part` to `site`, through suppliers' public services only:
     one already approved for the part, else the first approved supplier in good standing (its current
     parts pass the gate) with the part added to its approved supplier list. None when there is none."""
-    try:
-        from suppliers.models import AslEntry, AslStatus, Supplier, SupplierStatus
-        from suppliers.services import asl_approve, asl_entry_create, supplier_can_supply
-    except ImportError:  # pragma: no cover - suppliers is always installed
-        return None
+    from suppliers.models import AslEntry, AslStatus, Supplier, SupplierStatus
+    from suppliers.services import asl_approve, asl_entry_create, supplier_can_supply
+
     approved = list(Supplier.objects.filter(sites=site, status=SupplierStatus.APPROVED).order_by("code"))
     for sup in approved:
         if supplier_can_supply(supplier=sup, part=part).ok:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +17,7 @@ from compliance import audit_trail
 from compliance.signatures import signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import random_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role
@@ -47,10 +47,6 @@ from .models import (
 
 class InspectionError(DomainError):
     pass
-
-
-def _new_code(prefix: str) -> str:
-    return f"{prefix}-{timezone.now():%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -425,7 +421,7 @@ def inspection_create(
     line = getattr(work_order, "line", None) or getattr(schedule, "line", None)
     with transaction.atomic(), audit_context(user=user, reason=reason or _("inspection created")):
         return Inspection.objects.create(
-            code=_new_code(stage),
+            code=random_code(Inspection, stage),
             stage=stage,
             site=plan.site,
             part=plan.part,
@@ -865,7 +861,9 @@ def lot_release_sign(*, lot, user, credential, reason: str = "") -> LotRelease:
                 _("You inspected lot %(lot)s, so you cannot release it. Another authorised person must release it.")
                 % {"lot": lot.code}
             )
-        release = LotRelease.objects.create(lot=lot, note_number=_new_code("REL"), released_by=user, reason=reason)
+        release = LotRelease.objects.create(
+            lot=lot, note_number=random_code(LotRelease, "REL", field="note_number"), released_by=user, reason=reason
+        )
         signature_record(credential=credential, instance=release, meaning="released", reason=reason, role="QA release")
         if lot.status == "quarantine":
             lot_release(lot=lot, user=user, reason=reason or _("QA release %(n)s") % {"n": release.note_number})

@@ -6,13 +6,11 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from compliance.signatures import signatures_for
 
 from .models import (
     NCR_ACTIVE,
@@ -84,10 +82,6 @@ def decisions_with_signatures(disposition: Disposition) -> list[dict]:
         ).select_related("signer")
     }
     return [{"decision": d, "signature": sigs.get(str(d.pk))} for d in decisions]
-
-
-def ncr_signatures(ncr: Ncr):
-    return signatures_for(ncr)
 
 
 def ncrs_for_lots(lot_ids) -> dict[int, list[dict]]:
@@ -228,14 +222,8 @@ def _lot_for_complaint(complaint: Complaint):
 
 
 def _inspection_results(lot_ids) -> dict[int, list[dict]]:
-    from django.apps import apps
+    from inspection.selectors import results_for_lots
 
-    if not apps.is_installed("inspection"):
-        return {}
-    try:
-        from inspection.selectors import results_for_lots
-    except ImportError:  # inspection does not offer it (yet)
-        return {}
     return results_for_lots(list(lot_ids)) or {}
 
 
@@ -337,21 +325,15 @@ def complaint_rate(*, site_ids, months: int = 12, today=None) -> list[dict]:
         .values("m")
         .annotate(n=Count("pk"))
     }
-    shipped: dict = {}
-    try:
-        from django.db.models import Sum
+    from traceability.models import Shipment
 
-        from traceability.models import Shipment
-
-        shipped = {
-            r["m"].date() if hasattr(r["m"], "date") else r["m"]: r["q"]
-            for r in Shipment.objects.filter(lot__site_id__in=site_ids, shipped_on__gte=start)
-            .annotate(m=TruncMonth("shipped_on"))
-            .values("m")
-            .annotate(q=Sum("quantity"))
-        }
-    except ImportError:  # traceability not installed
-        pass
+    shipped = {
+        r["m"].date() if hasattr(r["m"], "date") else r["m"]: r["q"]
+        for r in Shipment.objects.filter(lot__site_id__in=site_ids, shipped_on__gte=start)
+        .annotate(m=TruncMonth("shipped_on"))
+        .values("m")
+        .annotate(q=Sum("quantity"))
+    }
     out = []
     month = start
     while month <= today:

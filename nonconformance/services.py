@@ -209,10 +209,8 @@ def ncr_open(
 
 
 def _supplier_ncr_record(ncr: Ncr) -> None:
-    try:
-        from suppliers.services import supplier_ncr_record
-    except ImportError:  # suppliers not installed yet
-        return
+    from suppliers.services import supplier_ncr_record
+
     supplier_ncr_record(supplier=ncr.supplier, site=ncr.site, ncr_code=ncr.code, on=ncr.created_at.date())
 
 
@@ -748,14 +746,8 @@ def concession_release_waiver(lot) -> str | None:
 
 
 def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
-    from django.apps import apps
+    from inspection.services import inspection_create_reinspection
 
-    if not apps.is_installed("inspection"):
-        return ""
-    try:
-        from inspection.services import inspection_create_reinspection
-    except ImportError:  # inspection not installed yet: the re-inspection is arranged by hand
-        return ""
     inspection = inspection_create_reinspection(
         lot=lot, reason=_("Re-inspection after rework (%(ncr)s)") % {"ncr": ncr.code}, user=user
     )

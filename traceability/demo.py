@@ -30,10 +30,8 @@ MARKER = "BRG-24001"
 
 
 def _supplier_for(keywords: tuple[str, ...], site):
-    try:
-        from suppliers.models import Supplier
-    except ImportError:  # pragma: no cover - suppliers is always installed
-        return None
+    from suppliers.models import Supplier
+
     qs = Supplier.objects.all().order_by("code")
     for word in keywords:
         found = qs.filter(name__icontains=word).first()

@@ -20,6 +20,7 @@ from compliance import audit_trail
 from compliance.signatures import signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import random_code
 from qms.core.errors import DomainError
 from qms.core.verdict import Verdict
 
@@ -55,15 +56,6 @@ class TraceabilityError(DomainError):
 
 def _refuse(reasons: list[str], lead: str):
     raise TraceabilityError(lead + " " + " ".join(str(r) for r in reasons))
-
-
-def _code(prefix: str, model, field: str = "code") -> str:
-    stamp = timezone.now().strftime("%y%m%d")
-    for _attempt in range(20):
-        candidate = f"{prefix}-{stamp}-{secrets.token_hex(3).upper()}"
-        if not model.objects.filter(**{field: candidate}).exists():
-            return candidate
-    raise TraceabilityError(_("Could not allocate a free number; try again."))
 
 
 def _quantity(value) -> Decimal:
@@ -158,7 +150,7 @@ def lot_receive(
     if reasons:
         _refuse(reasons, _("This lot cannot be received:"))
     received_on = received_on or timezone.localdate()
-    code = (code or "").strip() or _code("L", Lot)
+    code = (code or "").strip() or random_code(Lot, "L")
     with transaction.atomic(), audit_context(user=user, reason=_("lot received")):
         if Lot.objects.filter(code=code).exists():
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
@@ -187,7 +179,7 @@ def lot_produce(*, work_order, quantity, user, code: str | None = None, produced
             % {"wo": work_order.code, "st": work_order.get_status_display()}
         )
     produced_on = produced_on or timezone.localdate()
-    code = (code or "").strip() or _code("P", Lot)
+    code = (code or "").strip() or random_code(Lot, "P")
     with transaction.atomic(), audit_context(user=user, reason=_("lot produced")):
         if Lot.objects.filter(code=code).exists():
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
@@ -529,7 +521,7 @@ _STEPS = {
 
 
 def work_order_create(*, site, part, code: str = "", line=None, quantity_planned=0, operations=(), user) -> WorkOrder:
-    code = code.strip() or _code("WO", WorkOrder)
+    code = code.strip() or random_code(WorkOrder, "WO")
     with transaction.atomic(), audit_context(user=user, reason=_("work order created")):
         if WorkOrder.objects.filter(code=code).exists():
             raise TraceabilityError(_("Work order %(c)s already exists.") % {"c": code})
@@ -725,7 +717,7 @@ def recall_start(
         raise TraceabilityError(_("Unknown recall source “%(s)s”.") % {"s": source})
     with transaction.atomic(), audit_context(user=user, reason=reason):
         recall = Recall.objects.create(
-            code=_code("MR" if is_mock else "RC", Recall),
+            code=random_code(Recall, "MR" if is_mock else "RC"),
             site=start_lots[0].site,
             source=source,
             reference=reference or ", ".join(x.code for x in start_lots)[:80],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,4 +32,15 @@ def create_with_code(model, prefix: str, field: str = "code", **fields):
                 return model.objects.create(**{field: next_code(model, prefix, field)}, **fields)
         except IntegrityError:
             continue
+    raise DomainError(_("Could not allocate a record number; try again."))
+
+
+def random_code(model, prefix: str, field: str = "code") -> str:
+    """PREFIX-YYMMDD-XXXXXX for records created in bulk or from many stations (lots, inspections),
+    where a yearly counter would be a hot row. Checked free before it is returned."""
+    stamp = timezone.now().strftime("%y%m%d")
+    for _attempt in range(20):
+        candidate = f"{prefix}-{stamp}-{secrets.token_hex(3).upper()}"
+        if not model._base_manager.filter(**{field: candidate}).exists():
+            return candidate
     raise DomainError(_("Could not allocate a record number; try again."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import Membership, Notification, Site, User
+from .models import Notification, User
 
 
 def users_with_role(*, site, roles) -> list[User]:
@@ -16,17 +16,7 @@ def users_with_role(*, site, roles) -> list[User]:
     )
 
 
-def sites_visible_to(user, perm: str = "portal.view"):
-    from . import policy
-
-    return Site.objects.filter(pk__in=policy.sites_for(user, perm))
-
-
 def unread_notification_count(user) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def user_roles_by_site(user) -> list[Membership]:
-    return list(Membership.objects.filter(user=user, is_active=True).select_related("site").order_by("site__code"))

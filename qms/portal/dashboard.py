@@ -6,15 +6,15 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from qms.core.models import Notification
 from qms.core.registries import registry
+from qms.core.selectors import unread_notification_count
 
 
 def dashboard_tiles(user) -> list[dict]:
     tiles = [
         {
             "label": _("Unread notifications"),
-            "value": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+            "value": unread_notification_count(user),
             "url": reverse("core:inbox"),
             "level": "info",
         }

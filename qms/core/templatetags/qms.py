@@ -17,8 +17,3 @@ def query_replace(context, **kwargs):
     for key, value in kwargs.items():
         params[key] = value
     return params.urlencode()
-
-
-@register.filter
-def verbose(obj, field):
-    return obj._meta.get_field(field).verbose_name
