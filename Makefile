@@ -46,8 +46,8 @@ static/vendor/.installed: package.json
 
 # Extract strings into each app's catalogue (kernel and shared templates into locale/).
 messages: venv
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete $(foreach a,$(APPS),--ignore=$(a)/*) --ignore=.venv/* --ignore=node_modules/* --ignore=static/vendor/* --ignore=tests/* --ignore=bench/*
-	for a in $(APPS); do mkdir -p $$a/locale && (cd $$a && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --ignore=tests/*) || exit 1; done
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location $(foreach a,$(APPS),--ignore=$(a)/*) --ignore=.venv/* --ignore=node_modules/* --ignore=static/vendor/* --ignore=tests/* --ignore=bench/*
+	for a in $(APPS); do mkdir -p $$a/locale && (cd $$a && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=tests/*) || exit 1; done
 
 compilemessages: venv
 	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
