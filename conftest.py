@@ -8,6 +8,22 @@ from qms.core.models import Industry, Membership, Role, Site, User
 PASSWORD = "test-Password-123"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Test flushes truncate every table; the evidence tables refuse TRUNCATE unless the database allows it
+    (compliance migration 0004). Only the test database ever gets this setting."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET qms.allow_evidence_truncate = ''on''',"
+                    " current_database()); END $$"
+                )
+                cursor.execute("SET qms.allow_evidence_truncate = 'on'")
+
+
 @pytest.fixture
 def site(db):
     with audit_context(reason="test"):

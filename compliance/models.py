@@ -164,3 +164,65 @@ class GeneratedReport(AppendOnlyModel):
         verbose_name = _("generated report")
         verbose_name_plural = _("generated reports")
         ordering = ["-generated_at"]
+
+
+class AccessKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("Sign-in")
+    SIGN_OUT = "sign_out", _("Sign-out")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    VIEW = "view", _("Record viewed")
+    EXPORT = "export", _("Export")
+    DOWNLOAD = "download", _("File download")
+
+
+class AccessEvent(AppendOnlyModel):
+    """Who looked at or took what, when, from where: sign-ins (and failed ones), views of regulated record
+    pages, exports and file downloads. One INSERT per event (`compliance.access.log_access`); on PostgreSQL
+    the database refuses UPDATE, DELETE and TRUNCATE (migration 0004)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AccessKind.choices)
+    at = models.DateTimeField(_("when (UTC)"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("user"),
+    )
+    # The username as given: for a failed sign-in the name that was tried (there may be no such user).
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    site = models.ForeignKey(
+        "core.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("site"),
+    )
+    model = models.CharField(_("record type"), max_length=100, blank=True)  # app_label.modelname
+    object_code = models.CharField(_("record"), max_length=100, blank=True)
+    object_pk = models.CharField(_("record id"), max_length=64, blank=True)
+    report_key = models.CharField(_("report"), max_length=100, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["at"]),
+            models.Index(fields=["user", "at"]),
+            models.Index(fields=["model", "object_code"]),
+            models.Index(fields=["kind", "at"]),
+        ]
+
+    def __str__(self):
+        what = self.object_code or self.report_key or self.path
+        return f"{self.at:%Y-%m-%d %H:%M:%S} UTC · {self.get_kind_display()} · {self.username or '-'} · {what}"
