@@ -60,9 +60,16 @@ def _user_label(user) -> str:
 
 
 def render_report_pdf(
-    *, key: str, params: dict[str, str] | None = None, language: str = "en", user=None, store: bool = True
+    *,
+    key: str,
+    params: dict[str, str] | None = None,
+    language: str = "en",
+    user=None,
+    store: bool = True,
+    with_context: bool = False,
 ):
-    """Render a registered report. Returns (pdf_bytes, GeneratedReport | None)."""
+    """Render a registered report. Returns (pdf_bytes, GeneratedReport | None), and the report's context
+    as a third item when `with_context` (export jobs read its site and whether the PDF was cut)."""
     report = get_report(key)
     languages = [code for code, _name in settings.LANGUAGES]
     if language not in languages:
@@ -109,6 +116,7 @@ def render_report_pdf(
                 language=language,
                 generated_by=user if getattr(user, "pk", None) else None,
                 generated_at=generated_at,
+                site_id=context.get("site_id"),
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 content_sha256=content_sha,
                 size=len(pdf),
@@ -120,4 +128,6 @@ def render_report_pdf(
                 action="export",
                 changes={"sha256": [None, stored.sha256], "params": [None, effective], "language": [None, language]},
             )
+    if with_context:
+        return pdf, stored, context
     return pdf, stored

@@ -203,6 +203,11 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
+# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "1000"))
+QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
+QMS_EXPORTS_IN_THREAD = not REDIS_URL
 
 LOGGING = {
     "version": 1,
@@ -222,3 +227,4 @@ if TESTING:
     MEDIA_ROOT = Path(os.environ.get("QMS_TEST_MEDIA", "/tmp/qms-test-media"))
     # Tasks run in-process so tests see their effects; Redis still backs the cache.
     CELERY_TASK_ALWAYS_EAGER = True
+    QMS_EXPORTS_IN_THREAD = False
