@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qms.core import policy
+
 from .audit_trail import chain_quick_check
 from .models import AccessKind
 from .reports import Report, ReportError, ReportParam, Table, register_report
@@ -80,7 +82,7 @@ def _context(qs, *, title: str, param_rows: list, effective: dict, narrow: str, 
 # --- the audit trail ---------------------------------------------------------------------------------
 
 
-def _record_query(params: dict):
+def _record_query(params: dict, user=None):
     label = params["model"].strip().lower()
     object_id = params["id"].strip()
     model = get_model_or_none(label)
@@ -96,6 +98,9 @@ def _record_query(params: dict):
     except (ValueError, TypeError):
         instance = None
     qs = audit_entries(model=label, object_id=object_id)
+    site_id = getattr(instance, "site_id", None)
+    if site_id is not None and user is not None and not policy.can(user, "audit.view", site_id):
+        instance, qs = None, qs.none()  # another site's record: answered like a record that does not exist
     if instance is None and not qs.exists():
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
@@ -107,7 +112,7 @@ def _record_query(params: dict):
 
 
 def build_record(params: dict, user) -> dict:
-    label, object_id, model, instance, record, qs = _record_query(params)
+    label, object_id, model, instance, record, qs = _record_query(params, user)
     return _context(
         qs,
         title=_("Audit trail of %(type)s %(record)s") % {"type": model._meta.verbose_name, "record": record},
@@ -215,7 +220,7 @@ def _audit_table(qs) -> Table:
 
 
 def table_record(params, user) -> Table:
-    return _audit_table(_record_query(params)[-1])
+    return _audit_table(_record_query(params, user)[-1])
 
 
 def table_user(params, user) -> Table:

@@ -377,6 +377,9 @@ class Submission(models.Model):
     values = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return str(self.key)
+
 
 class SupplierSwitching(RegulatedModel):
     """ISO 2859-1 switching state for one supplier x part at one site."""
@@ -420,6 +423,9 @@ class SwitchingEvent(RegulatedModel):
         ordering = ["-at", "-pk"]
         verbose_name = _("switching event")
         verbose_name_plural = _("switching events")
+
+    def __str__(self):
+        return f"{self.from_severity} → {self.to_severity} ({self.cause}) {self.at:%Y-%m-%d}"
 
 
 class IpqcSchedule(RegulatedModel):

@@ -108,3 +108,69 @@ def test_forwarded_address_is_believed_only_from_a_trusted_proxy():
 def test_without_trusted_proxies_the_header_is_ignored():
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert client_ip(request) == "198.51.100.4"
+
+
+def test_access_log_page_searches_by_user_record_and_kind_within_the_readers_sites(
+    login, site, other_site, make_user, qm
+):
+    ncr = nc.open_ncr(site, qm)
+    elsewhere = make_user("far", roles=[Role.QUALITY_MANAGER], sites=[other_site])
+    log_access(kind=AccessKind.VIEW, user=qm, obj=ncr)
+    log_access(
+        kind=AccessKind.VIEW, user=elsewhere, model="nonconformance.ncr", object_code="NCR-FAR", site_id=other_site.pk
+    )
+    log_access(kind=AccessKind.SIGN_IN, user=elsewhere)
+    auditor = make_user("aud", roles=[Role.AUDITOR])
+    client = login(auditor)
+    url = reverse("compliance:access_log")
+    html = client.get(url).content.decode()
+    assert ncr.code in html and "NCR-FAR" not in html and "far" not in html  # another site's events stay there
+    by_record = client.get(url, {"record": ncr.code}).content.decode()
+    assert ncr.code in by_record
+    by_user = client.get(url, {"user": "qm", "kind": "sign_in"}).content.decode()
+    assert ncr.code not in by_user
+    assert client.get(url, {"date_from": "2026-13-01"}).status_code == 200  # a bad date is a form error
+    inspector = make_user("insp", roles=[Role.INSPECTOR])
+    assert login(inspector).get(url).status_code == 403
+
+
+def test_access_log_report_exports_csv(login, site, make_user, qm, django_capture_on_commit_callbacks):
+    from compliance.exports import export_job_create
+    from compliance.models import ExportJob, ExportStatus
+
+    ncr = nc.open_ncr(site, qm)
+    log_access(kind=AccessKind.VIEW, user=qm, obj=ncr)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_job_create(user=qm, key="access.log", params={"record": ncr.code}, fmt="csv", language="en")
+    job = ExportJob.objects.get(pk=job.pk)
+    assert job.status == ExportStatus.READY and job.rows == 1
+    with job.file.open("rb") as fh:
+        assert ncr.code in fh.read().decode("utf-8-sig")
+
+
+def test_a_generated_report_of_another_site_cannot_be_downloaded(login, site, other_site, make_user, qm):
+    from compliance.models import GeneratedReport
+
+    ncr = nc.open_ncr(site, qm)
+    client = login(qm)
+    response = client.get(
+        reverse("compliance:report_pdf", args=["audit.record"]), {"model": "nonconformance.ncr", "id": ncr.pk}
+    )
+    assert response.status_code == 200
+    stored = GeneratedReport.objects.get()
+    assert stored.site_id == site.pk
+    stranger = make_user("stranger", roles=[Role.AUDITOR], sites=[other_site])
+    other = login(stranger)
+    refused = other.get(
+        reverse("compliance:report_pdf", args=["audit.record"]), {"model": "nonconformance.ncr", "id": ncr.pk}
+    )
+    assert refused.status_code == 400 and GeneratedReport.objects.count() == 1
+    assert other.get(reverse("compliance:generated_download", args=[stored.pk])).status_code == 404
+    assert stored.document_number not in other.get(reverse("compliance:generated_reports")).content.decode()
+    auditor = make_user("aud", roles=[Role.AUDITOR])
+    download = login(auditor).get(reverse("compliance:generated_download", args=[stored.pk]))
+    assert download.status_code == 200
+    event = AccessEvent.objects.get(kind=AccessKind.DOWNLOAD)
+    assert (event.user_id, event.object_code, event.site_id) == (auditor.pk, stored.document_number, site.pk)
+    export = AccessEvent.objects.get(kind=AccessKind.EXPORT)
+    assert (export.user_id, export.report_key, export.format) == (qm.pk, "audit.record", "pdf")
