@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from qms.core import policy
 from qms.core.audit import audit_context
 
 from . import audit_trail
@@ -81,6 +82,12 @@ def render_report_pdf(
     resolved = resolve_params(report, params or {})
     with translation.override(language):
         context = report.build(resolved, user)
+        site_id = context.get("site_id")
+        if site_id is not None and getattr(user, "pk", None) and not policy.can(user, report.perm, site_id):
+            # Reports about one site's record are exported only by people holding the right at that site.
+            raise ReportError(
+                _("This record belongs to a site where you may not export “%(title)s”.") % {"title": report.title}
+            )
         title = str(context.get("title") or report.title)
         number = _document_number(report.document_prefix)
         generated_at = timezone.now()

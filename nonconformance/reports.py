@@ -37,6 +37,7 @@ def build_ncr(params: dict, user) -> dict:
         ]
     return {
         "title": _("Nonconformance report %(code)s") % {"code": ncr.code},
+        "site_id": ncr.site_id,
         "ncr": ncr,
         "disposition": disposition,
         "lines": lines,

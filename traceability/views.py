@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from compliance.access import access_logged
+from compliance.access import AccessKind, access_logged, log_access
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
@@ -279,6 +279,7 @@ def trace_page(request):
 def trace_csv(request, code):
     lot = _lot_or_404(request, code, "trace.view")
     view = selectors.trace_view(lot)
+    log_access(request=request, kind=AccessKind.EXPORT, obj=lot, report_key="traceability.trace", format="csv")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="trace-{lot.code}.csv"'
     response.write("\ufeff")
