@@ -29,32 +29,32 @@ class Subgroup:
 def spc_subgroups(characteristic: Characteristic, *, limit: int = DEFAULT_LIMIT) -> list[Subgroup]:
     """The last `limit` completed inspections that measured `characteristic`, oldest first."""
     has_values = Measurement.objects.filter(inspection=OuterRef("pk"), characteristic=characteristic)
-    ids = list(
+    heads = list(
         Inspection.objects.filter(Exists(has_values), completed_at__isnull=False)
         .order_by("-completed_at", "-pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "code", "completed_at")[:limit]
     )
-    if not ids:
+    if not heads:
         return []
+    groups = {pk: Subgroup(pk, code, at) for pk, code, at in reversed(heads)}
+    # Values only: timestamps and codes come once per inspection from the first query.
     rows = (
-        Measurement.objects.filter(inspection_id__in=ids, characteristic=characteristic)
-        .order_by("inspection__completed_at", "inspection_id", "sample_no")
-        .values_list("inspection_id", "inspection__code", "inspection__completed_at", "value", "passed", "count")
+        Measurement.objects.filter(inspection_id__in=list(groups), characteristic=characteristic)
+        .order_by("inspection_id", "sample_no")
+        .values_list("inspection_id", "value", "passed", "count")
     )
-    groups: dict[int, Subgroup] = {}
-    for insp_id, code, at, value, passed, count in rows:
-        group = groups.get(insp_id)
-        if group is None:
-            group = groups[insp_id] = Subgroup(insp_id, code, at)
-        if characteristic.kind == Kind.VARIABLE:
+    kind = characteristic.kind
+    for insp_id, value, passed, count in rows:
+        group = groups[insp_id]
+        if kind == Kind.VARIABLE:
             if value is not None:
                 group.values.append(float(value))
                 group.inspected += 1
-        elif characteristic.kind == Kind.ATTRIBUTE:
+        elif kind == Kind.ATTRIBUTE:
             if passed is not None:
                 group.inspected += 1
                 group.defects += 0 if passed else 1
-        elif characteristic.kind == Kind.COUNT and count is not None:
+        elif kind == Kind.COUNT and count is not None:
             group.inspected += 1
             group.defects += count
     return [g for g in groups.values() if g.inspected]
@@ -208,15 +208,16 @@ def _fill(chart: Chart, sets, trial: dict, rules) -> None:
         chart.location = Series(str(ChartKind(kind).label), values, center, lcl, ucl)
         _rules_by_segment(chart.location, sets, lambda i: sig[i], rules)
         return
+    data = np.asarray([g.values for g in groups], dtype=float)  # equal sizes: filtered by spc_chart
     if kind == ChartKind.IMR:
-        loc_values = [g.values[0] for g in groups]
-        spread_values = [float("nan")] + [abs(b - a) for a, b in zip(loc_values, loc_values[1:], strict=False)]
+        loc_values = data[:, 0].tolist()
+        spread_values = [float("nan")] + np.abs(np.diff(data[:, 0])).tolist()
     else:
-        loc_values = [float(np.mean(g.values)) for g in groups]
+        loc_values = data.mean(axis=1).tolist()
         if kind == ChartKind.XBAR_R:
-            spread_values = [float(np.ptp(g.values)) for g in groups]
+            spread_values = np.ptp(data, axis=1).tolist()
         else:
-            spread_values = [float(np.std(g.values, ddof=1)) for g in groups]
+            spread_values = data.std(axis=1, ddof=1).tolist()
 
     def pick(s, field_name, trial_value):
         return getattr(s, field_name) if s is not None else trial_value
