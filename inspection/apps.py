@@ -41,6 +41,15 @@ class InspectionConfig(AppConfig):
         register_nav_item(
             NavItem("inspection_plans", _("Inspection plans"), "inspection:plans", "inspection.view", order=41)
         )
+        register_nav_item(
+            NavItem(
+                "inspection_spc",
+                _("Process parameters (SPC)"),
+                "inspection:spc_parameters",
+                "inspection.view",
+                order=42,
+            )
+        )
         register_dashboard_tile(selectors.dashboard_tiles)
         register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
         register_demo_seeder(DemoSeeder("inspection", seed_inspection, order=300))
