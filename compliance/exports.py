@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from qms.core import policy
 from qms.core.errors import DomainError, PermissionRefused
+from qms.core.scoping import site_scope
 
 from .models import ExportFormat, ExportJob, ExportStatus
 from .reports import ReportError, get_report, resolve_params
@@ -154,9 +155,11 @@ def export_job_run_now(*, job_id: int) -> ExportJob | None:
         report = get_report(job.key)
         if not may_request(user, report):
             raise PermissionRefused(_("The requester no longer has the right to export this report."))
-        with translation.override(job.language):
-            if job.format == ExportFormat.PDF:
-                return _run_pdf(job, report, user)
+        if job.format == ExportFormat.PDF:
+            with translation.override(job.language):
+                return _run_pdf(job, report, user)  # render_report_pdf opens the requester's site scope
+        # The rows are read in the requester's sites only, as on their pages (qms.core.scoping).
+        with translation.override(job.language), site_scope(policy.sites_for(user)):
             return _run_table(job, report, user)
     except DomainError as exc:
         return _finish(job_id, status=ExportStatus.FAILED, message=str(exc))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qms.core import policy
+from qms.core.scoping import is_site_scoped, visible_or_none
 
 from .audit_trail import chain_quick_check
 from .models import AccessKind
@@ -92,16 +93,12 @@ def _record_query(params: dict, user=None):
             % {"model": params["model"]},
             field="model",
         )
-    instance = None
-    try:
-        instance = model._base_manager.filter(pk=object_id).first()
-    except (ValueError, TypeError):
-        instance = None
+    instance = visible_or_none(model, object_id)
     qs = audit_entries(model=label, object_id=object_id)
     site_id = getattr(instance, "site_id", None)
     if site_id is not None and user is not None and not policy.can(user, "audit.view", site_id):
-        instance, qs = None, qs.none()  # another site's record: answered like a record that does not exist
-    if instance is None and not qs.exists():
+        instance = None  # another site's record: answered like a record that does not exist
+    if instance is None and (is_site_scoped(model) or not qs.exists()):
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
             % {"type": model._meta.verbose_name, "id": object_id},
