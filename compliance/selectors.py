@@ -193,7 +193,27 @@ def resolve_references(entries) -> dict:
     return labels
 
 
-def _readable(f, value, labels: dict) -> str | None:
+class _Words:
+    """Translated words for one call of entry_rows: each field name, choice label and record type is
+    translated once, not once per entry (gettext dominated the cost of long exports)."""
+
+    def __init__(self):
+        self.cache: dict = {}
+
+    def get(self, key, make):
+        value = self.cache.get(key)
+        if value is None:
+            value = self.cache[key] = make()
+        return value
+
+    def choices(self, f) -> dict:
+        return self.get(("choices", id(f)), lambda: {k: str(v) for k, v in f.flatchoices})
+
+    def yes_no(self, value: bool) -> str:
+        return self.get(("bool", value), lambda: str(_("yes") if value else _("no")))
+
+
+def _readable(f, value, labels: dict, words: _Words) -> str | None:
     if value is None:
         return None
     target = _relation_target(f)
@@ -201,11 +221,12 @@ def _readable(f, value, labels: dict) -> str | None:
         names = labels.get(target, {})
         parts = [names.get(str(pk), f"#{pk}") for pk in _as_list(value)]
         return format_value(", ".join(parts))
-    choices = getattr(f, "flatchoices", None) if f is not None else None
-    if choices:
-        for key, label in choices:
-            if key == value:
-                return format_value(str(label))
+    if f is not None and f.choices:
+        label = words.choices(f).get(value)
+        if label is not None:
+            return format_value(label)
+    if isinstance(value, bool):
+        return words.yes_no(value)
     return format_value(value)
 
 
@@ -217,6 +238,7 @@ def entry_rows(entries) -> list[EntryRow]:
     entries = list(entries)
     labels = resolve_references(entries)
     users = labels.get(get_user_model(), {})
+    words = _Words()
     rows = []
     for e in entries:
         changes = []
@@ -226,13 +248,13 @@ def entry_rows(entries) -> list[EntryRow]:
             pair = data[name]
             old, new = (pair[0], pair[1]) if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
             f = fields.get(name)
-            label = f.verbose_name if f is not None else name
-            changes.append(Change(name, label, _readable(f, old, labels), _readable(f, new, labels)))
+            label = words.get(("field", e.model, name), lambda f=f, name=name: str(f.verbose_name) if f else name)
+            changes.append(Change(name, label, _readable(f, old, labels, words), _readable(f, new, labels, words)))
         rows.append(
             EntryRow(
                 e,
-                model_verbose(e.model),
-                ACTION_LABELS.get(e.action, e.action),
+                words.get(("model", e.model), lambda e=e: str(model_verbose(e.model))),
+                words.get(("action", e.action), lambda e=e: str(ACTION_LABELS.get(e.action, e.action))),
                 changes,
                 users.get(str(e.user_id), "") if e.user_id else "",
             )
