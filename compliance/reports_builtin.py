@@ -42,7 +42,7 @@ CHUNK = 2000  # rows read and made readable at a time for CSV/XLSX
 def pdf_max_entries() -> int:
     """A PDF is for reading: past this many entries it is cut with a note (CSV/XLSX have no limit).
     WeasyPrint needs about 0.2 MB and tens of milliseconds per entry, so this bounds memory and time."""
-    return int(getattr(settings, "QMS_PDF_MAX_ENTRIES", 1000))
+    return int(getattr(settings, "QMS_PDF_MAX_ENTRIES", 500))
 
 
 def _dates(params: dict, *, default_days: int = DEFAULT_DAYS) -> tuple[datetime.date, datetime.date]:

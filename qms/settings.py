@@ -206,7 +206,7 @@ QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
 # Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
 # exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
-QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "1000"))
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
 QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
 QMS_EXPORTS_IN_THREAD = not REDIS_URL
 
