@@ -151,7 +151,7 @@ def supplier_create(*, user, code: str, name: str, category: str, sites, **field
         raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
     for site in sites:
         policy.check(user, "suppliers.change", site)
-    if Supplier.objects.filter(code__iexact=code).exists():
+    if Supplier._base_manager.filter(code__iexact=code).exists():  # also one serving none of the user's sites
         raise DomainError(_("A supplier with the code %(code)s already exists.") % {"code": code}, field="code")
     unknown = set(fields) - set(SUPPLIER_FIELDS)
     if unknown:
@@ -834,7 +834,10 @@ def _next_ppap_code() -> str:
     year = timezone.localdate().year
     prefix = f"PPAP-{year}-"
     last = (
-        PpapSubmission.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+        PpapSubmission._base_manager.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
     )
     n = int(last.rsplit("-", 1)[-1]) + 1 if last else 1
     return f"{prefix}{n:04d}"

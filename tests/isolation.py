@@ -170,7 +170,9 @@ ROUTES: dict[str, list] = {
     "suppliers:ppap_attachment_download": [_pk("ppap_attachment")],
     "traceability:lot": [_code("lot")],
     "traceability:label": [_code("lot")],
-    "traceability:lot_action": [_code("lot", action=a) for a in ("release", "reject", "hold", "lift", "ship", "public")],
+    "traceability:lot_action": [
+        _code("lot", action=a) for a in ("release", "reject", "hold", "lift", "ship", "public")
+    ],
     "traceability:trace_csv": [_code("lot")],
     "traceability:recall": [_code("recall")],
     "traceability:work_order": [_code("work_order")],

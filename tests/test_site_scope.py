@@ -197,7 +197,9 @@ def _import(client, kind, text):
 def test_defect_browser_import_of_a_released_lot_at_another_site_is_a_row_error(client, site, other_site, food_qm):
     part = f.part("P-IMP")
     client.force_login(food_qm)
-    response = _import(client, "lots", f"code,part_number,quantity,site,status\nL-BRG-X,P-IMP,10,{site.code},released\n")
+    response = _import(
+        client, "lots", f"code,part_number,quantity,site,status\nL-BRG-X,P-IMP,10,{site.code},released\n"
+    )
     body = response.content.decode()
     assert "Nothing was imported" in body and "not one of the sites you may import into" in body
     assert not Lot.objects.filter(code="L-BRG-X").exists()
