@@ -181,6 +181,10 @@ def supplier_update(*, supplier, user, reason: str, sites=None, **fields) -> Sup
             sites = list(sites)
             if not sites:
                 raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
+            # A user speaks only for the sites they may change suppliers at: the others stay as they are
+            # (the form does not even offer them), so a FOOD user cannot drop BRG from a shared supplier.
+            may_change = set(policy.sites_for(user, "suppliers.change"))
+            sites += [s for s in locked.sites.all() if s.pk not in may_change and s not in sites]
             before = sorted(s.code for s in locked.sites.all())
             after = sorted(s.code for s in sites)
             if before != after:

@@ -32,7 +32,7 @@ def walk_urls(patterns=None, prefix="", ns=""):
             inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
             yield from walk_urls(p.url_patterns, prefix + str(p.pattern), inner)
         elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), f"{ns}:{p.name}", p
+            yield prefix + str(p.pattern), f"{ns}:{p.name}" if ns else p.name, p
 
 
 @dataclass

@@ -56,7 +56,7 @@ def _in_url(plant, url):
 def _list_urls():
     urls = []
     for _route, name, pattern in walk_urls():
-        if pattern.pattern.converters or name in ("core:logout", ":set_language", "portal:scan"):
+        if pattern.pattern.converters or name in ("core:logout", "set_language", "portal:scan"):
             continue
         urls.append(reverse(name))
     from qms.core.views import MASTER_DATA

@@ -234,3 +234,19 @@ def test_import_of_a_code_taken_at_another_site_is_a_row_error_not_a_crash(clien
     _import(client, "suppliers", rows)
     # The supplier keeps serving the site the importing user cannot see.
     assert set(Supplier.objects.get(code="SUP-SHARED").sites.values_list("pk", flat=True)) == {site.pk, other_site.pk}
+
+
+@pytest.mark.django_db
+def test_editing_a_shared_supplier_keeps_the_sites_the_user_cannot_see(client, site, other_site, make_user):
+    food_sqe = make_user("food_sqe", roles=[Role.SUPPLIER_QUALITY_ENGINEER], sites=[other_site])
+    shared = _serving("SUP-SHARED", site, other_site)
+    client.force_login(food_sqe)
+    page = client.get(reverse("suppliers:edit", args=[shared.pk])).content.decode()
+    assert f'value="{site.pk}"' not in page  # the other site is not even offered
+    from suppliers.services import supplier_update
+
+    with site_scope([other_site.pk]):
+        supplier_update(supplier=shared, user=food_sqe, reason="contact changed", sites=[other_site], name="Renamed")
+    shared.refresh_from_db()
+    assert shared.name == "Renamed"
+    assert set(shared.sites.values_list("pk", flat=True)) == {site.pk, other_site.pk}
