@@ -21,6 +21,11 @@ from .isolation import NOT_RECORD_ROUTES, QUERIES, ROUTES, leaked, walk_urls, wo
 
 REFUSED = {403, 404, 405}
 DIRECTIONS = [("FOOD", "BRG"), ("BRG", "FOOD")]
+# Every role walks from FOOD into BRG (the reported incident; the demo has every kind of record at BRG);
+# the way back, where FOOD lacks several kinds, a reader, a shop-floor writer and a manager walk.
+WALKS = [("FOOD", "BRG", role) for role in [None, *Role.values]] + [
+    ("BRG", "FOOD", role) for role in (Role.QUALITY_MANAGER, Role.INSPECTOR, Role.AUDITOR)
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +63,8 @@ def _list_urls():
     for _route, name, pattern in walk_urls():
         if pattern.pattern.converters or name in ("core:logout", "set_language", "portal:scan"):
             continue
+        if name == "compliance:audit_trail":  # tests/test_site_isolation_compliance.py (stream "evidence")
+            continue
         urls.append(reverse(name))
     from qms.core.views import MASTER_DATA
 
@@ -66,8 +73,7 @@ def _list_urls():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("home,away", DIRECTIONS)
-@pytest.mark.parametrize("role", [None, *Role.values])
+@pytest.mark.parametrize("home,away,role", WALKS)
 def test_every_record_url_refuses_the_other_sites_records(world, client, home, away, role):
     other = world[away]
     urls, uncovered = _record_urls(other)
@@ -96,8 +102,7 @@ def test_every_record_url_refuses_the_other_sites_records(world, client, home, a
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("home,away", DIRECTIONS)
-@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("home,away,role", [w for w in WALKS if w[2] is not None])
 def test_list_pages_show_nothing_of_the_other_site(world, client, home, away, role):
     other = world[away]
     client.force_login(world[home].users[role])
