@@ -519,3 +519,68 @@ class LotRelease(RegulatedModel):
 
     def __str__(self):
         return self.note_number
+
+
+class ChartKind(models.TextChoices):
+    IMR = "imr", _("Individuals and moving range (I-MR)")
+    XBAR_R = "xbar_r", _("Average and range (x̄-R)")
+    XBAR_S = "xbar_s", _("Average and standard deviation (x̄-S)")
+    P = "p", _("Fraction defective (p)")
+    U = "u", _("Defects per unit (u)")
+
+
+class LimitsStatus(models.TextChoices):
+    FROZEN = "frozen", _("In force")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class ControlLimits(RegulatedModel):
+    """Phase II control limits of one characteristic, frozen from a baseline by an e-signed decision.
+    A change of limits is a new frozen set that supersedes the previous one; both stay on record so a chart
+    shows which limits applied when."""
+
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="control_limits", verbose_name=_("characteristic")
+    )
+    chart = models.CharField(_("chart"), max_length=10, choices=ChartKind.choices)
+    subgroup_size = models.PositiveSmallIntegerField(_("subgroup size"))
+    center = models.FloatField(_("centre line"))
+    lcl = models.FloatField(_("lower control limit"))
+    ucl = models.FloatField(_("upper control limit"))
+    spread_center = models.FloatField(_("spread centre line"), null=True, blank=True)
+    spread_lcl = models.FloatField(_("spread lower limit"), null=True, blank=True)
+    spread_ucl = models.FloatField(_("spread upper limit"), null=True, blank=True)
+    sigma = models.FloatField(_("sigma (within)"))
+    rules = models.CharField(_("Nelson rules"), max_length=20, default="1,2,3,5")
+    baseline_subgroups = models.PositiveIntegerField(_("baseline subgroups"))
+    baseline_from = models.DateTimeField(_("baseline from"))
+    baseline_to = models.DateTimeField(_("baseline to"))
+    excluded = models.JSONField(_("excluded points"), default=list, blank=True)
+    status = FSMField(_("status"), max_length=12, choices=LimitsStatus.choices, default=LimitsStatus.FROZEN)
+    reason = models.TextField(_("reason"))
+    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    frozen_at = models.DateTimeField(_("frozen at"), default=timezone.now)
+
+    # What the signer reviewed: the limits, the rules and the baseline (not later status bookkeeping).
+    signed_fields = (
+        "characteristic_id", "chart", "subgroup_size", "center", "lcl", "ucl", "spread_center", "spread_lcl",
+        "spread_ucl", "sigma", "rules", "baseline_subgroups", "baseline_from", "baseline_to", "excluded",
+    )  # fmt: skip
+
+    objects = site_scoped_manager("characteristic__plan__site")
+
+    class Meta:
+        verbose_name = _("control limits")
+        verbose_name_plural = _("control limits")
+        ordering = ["characteristic", "frozen_at", "pk"]
+
+    def __str__(self):
+        return f"{self.characteristic} {self.get_chart_display()} {self.frozen_at:%Y-%m-%d}"
+
+    @property
+    def rule_numbers(self) -> list[int]:
+        return [int(r) for r in self.rules.split(",") if r.strip().isdigit()]
+
+    @transition(field=status, source=LimitsStatus.FROZEN, target=LimitsStatus.SUPERSEDED)
+    def supersede(self):
+        pass
