@@ -49,7 +49,7 @@ def _first(qs):
 
 def _plant(site: Site, other: Site) -> Plant:
     from capa.models import Capa, CapaAction, EffectivenessCheck, Scar
-    from inspection.models import Inspection, InspectionPlan, LineStop, SupplierSwitching
+    from inspection.models import Characteristic, Inspection, InspectionPlan, LineStop, SupplierSwitching
     from nonconformance.models import Complaint, ContainmentAction, DispositionLine, Ncr
     from qms.core.models import Equipment
     from suppliers.models import AslEntry, Certificate, PpapAttachment, PpapElement, PpapSubmission, Supplier
@@ -65,6 +65,7 @@ def _plant(site: Site, other: Site) -> Plant:
     o["recall"] = _first(Recall.objects.filter(site=site))
     o["inspection"] = _first(Inspection.objects.filter(site=site))
     o["plan"] = _first(InspectionPlan.objects.filter(site=site))
+    o["characteristic"] = _first(Characteristic.objects.filter(plan__site=site))
     o["switching"] = _first(SupplierSwitching.objects.filter(site=site))
     o["line_stop"] = _first(LineStop.objects.filter(site=site))
     o["ncr"] = _first(Ncr.objects.filter(site=site))
@@ -186,6 +187,8 @@ ROUTES: dict[str, list] = {
     "inspection:switching_action": [_pk("switching", action=a) for a in ("approve-reduced", "restore", "normal")],
     "inspection:line_stop_correct": [_pk("line_stop")],
     "inspection:handover": [("operation", lambda o: {"operation_id": o.pk})],
+    "inspection:spc_chart": [_pk("characteristic")],
+    "inspection:spc_freeze": [_pk("characteristic")],
     "nonconformance:containment_done": [_pk("containment")],
     "nonconformance:disposition_line_void": [_pk("disposition_line")],
     "nonconformance:disposition_line_execute": [_pk("disposition_line")],

@@ -152,6 +152,7 @@ REPORT_PARAMS = {
     "audit.record": lambda o: {"model": "nonconformance.ncr", "id": str(o["ncr"].pk)} if o.get("ncr") else None,
     "capa.8d": lambda o: {"capa": o["capa"].code} if o.get("capa") else None,
     "inspection.coa": lambda o: {"lot": o["released_lot"].code},
+    "inspection.capability": lambda o: {"characteristic": str(o["characteristic"].pk)},
     "nonconformance.ncr": lambda o: {"ncr": o["ncr"].code} if o.get("ncr") else None,
     "suppliers.scorecard": lambda o: {"supplier": o["supplier"].code} if o.get("supplier") else None,
     "traceability.recall": lambda o: {"recall": o["recall"].code},
