@@ -42,6 +42,7 @@ def _split(value: str) -> list[str]:
 
 class SupplierImport(ImportKind):
     name = "suppliers"
+    perm = "suppliers.change"
     label = gettext_lazy("Suppliers")
     columns = [
         Column("code"),
@@ -136,6 +137,7 @@ class SupplierImport(ImportKind):
 
 class CertificateImport(ImportKind):
     name = "certificates"
+    perm = "suppliers.certificates"
     label = gettext_lazy("Supplier certificates")
     columns = [
         Column("supplier", help=gettext_lazy("supplier code")),
