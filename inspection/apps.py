@@ -63,6 +63,11 @@ class InspectionConfig(AppConfig):
         )
         reports.register()
         reports.register_capability()
+        from suppliers.ppap_evidence import register_ppap_evidence
+
+        from .spc_charts import ppap_capability_evidence
+
+        register_ppap_evidence(ppap_capability_evidence)
         from . import tasks  # noqa: F401  (registers the Celery tasks)
 
 
