@@ -152,7 +152,7 @@ def lot_receive(
     received_on = received_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "L")
     with transaction.atomic(), audit_context(user=user, reason=_("lot received")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -181,7 +181,7 @@ def lot_produce(*, work_order, quantity, user, code: str | None = None, produced
     produced_on = produced_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "P")
     with transaction.atomic(), audit_context(user=user, reason=_("lot produced")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -275,7 +275,7 @@ def serials_create(*, lot, serials: list[str], user) -> list[Serial]:
         raise TraceabilityError(_("Enter at least one serial number."))
     if len(set(clean)) != len(clean):
         raise TraceabilityError(_("A serial number appears twice in the list."))
-    taken = set(Serial.objects.filter(serial__in=clean).values_list("serial", flat=True))
+    taken = set(Serial._base_manager.filter(serial__in=clean).values_list("serial", flat=True))
     if taken:
         raise TraceabilityError(_("Serial numbers already used: %(s)s.") % {"s": ", ".join(sorted(taken))})
     with transaction.atomic(), audit_context(user=user, reason=_("serial numbers assigned")):
@@ -523,7 +523,7 @@ _STEPS = {
 def work_order_create(*, site, part, code: str = "", line=None, quantity_planned=0, operations=(), user) -> WorkOrder:
     code = code.strip() or random_code(WorkOrder, "WO")
     with transaction.atomic(), audit_context(user=user, reason=_("work order created")):
-        if WorkOrder.objects.filter(code=code).exists():
+        if WorkOrder._base_manager.filter(code=code).exists():  # unique across sites
             raise TraceabilityError(_("Work order %(c)s already exists.") % {"c": code})
         wo = WorkOrder.objects.create(
             code=code,
