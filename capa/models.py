@@ -175,6 +175,7 @@ class TeamRole(models.TextChoices):
 
 
 class CapaTeamMember(RegulatedModel):
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="team", verbose_name=_("CAPA"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(_("role"), max_length=20, choices=TeamRole.choices, default=TeamRole.MEMBER)
@@ -203,6 +204,7 @@ class ActionStatus(models.TextChoices):
 
 
 class CapaAction(RegulatedModel):
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="actions", verbose_name=_("CAPA"))
     kind = models.CharField(_("type"), max_length=20, choices=ActionKind.choices, default=ActionKind.CORRECTIVE)
     description = models.TextField(_("action"))
@@ -235,6 +237,7 @@ class CheckResult(models.TextChoices):
 
 
 class EffectivenessCheck(RegulatedModel):
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(
         Capa, on_delete=models.PROTECT, related_name="effectiveness_checks", verbose_name=_("CAPA")
     )

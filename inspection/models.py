@@ -125,6 +125,7 @@ class Special(models.TextChoices):
 
 
 class Characteristic(RegulatedModel):
+    audit_site_path = "plan__site"  # audit entries are filed under this site
     plan = models.ForeignKey(
         InspectionPlan, on_delete=models.PROTECT, related_name="characteristics", verbose_name=_("plan")
     )
@@ -337,6 +338,7 @@ class Inspection(RegulatedModel):
 
 class Measurement(RegulatedModel):
     """One value of one characteristic on one sample piece. Appended, never edited."""
+    audit_site_path = "inspection__site"  # audit entries are filed under this site
 
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("inspection")
@@ -408,6 +410,7 @@ class SupplierSwitching(RegulatedModel):
 
 
 class SwitchingEvent(RegulatedModel):
+    audit_site_path = "switching__site"  # audit entries are filed under this site
     switching = models.ForeignKey(SupplierSwitching, on_delete=models.PROTECT, related_name="events")
     from_severity = models.CharField(max_length=12)
     to_severity = models.CharField(max_length=12)
@@ -483,6 +486,7 @@ class LineStop(RegulatedModel):
 
 class LotRelease(RegulatedModel):
     """The e-signed release of one lot (one per lot: two people releasing at once end with one)."""
+    audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.OneToOneField("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))
     note_number = models.CharField(_("release note"), max_length=30, unique=True)

@@ -134,6 +134,7 @@ class HoldSource(models.TextChoices):
 class LotHold(RegulatedModel):
     """A hold layered on top of a lot's status: while any hold is active the lot neither ships, nor is
     consumed, nor released."""
+    audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="holds", verbose_name=_("lot"))
     source = models.CharField(_("source"), max_length=20)
@@ -167,6 +168,7 @@ class LotHold(RegulatedModel):
 
 
 class Serial(RegulatedModel):
+    audit_site_path = "lot__site"  # audit entries are filed under this site
     serial = models.CharField(_("serial number"), max_length=80, unique=True)
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="serials", verbose_name=_("lot"))
     shipment = models.ForeignKey(
@@ -193,6 +195,7 @@ class LotLink(RegulatedModel):
     "split") was split off the parent into a new lot: the parent's quantity was reduced by it, so a split
     link does not count as consumption of the parent's remaining quantity.
     Indexed in both directions (unique parent→child, and child→parent) so traces are index scans."""
+    audit_site_path = "child__site"  # audit entries are filed under this site
 
     parent = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="child_links", db_index=False, verbose_name=_("consumed lot")
@@ -287,6 +290,7 @@ class OperationStatus(models.TextChoices):
 
 
 class Operation(RegulatedModel):
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="operations", verbose_name=_("work order")
     )
@@ -322,6 +326,7 @@ class Operation(RegulatedModel):
 class ProductionRecord(RegulatedModel):
     """5M1E of a run: man (operators), machine (equipment), material (the work order's links),
     method (operation), measurement (process parameters), environment (shift, notes)."""
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
 
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="records", verbose_name=_("work order")
@@ -353,6 +358,7 @@ class ProductionRecord(RegulatedModel):
 
 
 class ProcessParameter(RegulatedModel):
+    audit_site_path = "record__work_order__site"  # audit entries are filed under this site
     record = models.ForeignKey(
         ProductionRecord, on_delete=models.PROTECT, related_name="parameters", verbose_name=_("production record")
     )
@@ -378,6 +384,7 @@ class ProcessParameter(RegulatedModel):
 
 
 class Shipment(RegulatedModel):
+    audit_site_path = "lot__site"  # audit entries are filed under this site
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("lot"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("customer")
@@ -464,6 +471,7 @@ class Recall(RegulatedModel):
 
 class RecallLot(RegulatedModel):
     """One lot in a recall's scope (depth 0 = a start lot), as found by the forward trace."""
+    audit_site_path = "recall__site"  # audit entries are filed under this site
 
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="scope_lots", verbose_name=_("recall"))
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="recall_entries", verbose_name=_("lot"))
@@ -483,6 +491,7 @@ class RecallLot(RegulatedModel):
 
 
 class RecallCustomer(RegulatedModel):
+    audit_site_path = "recall__site"  # audit entries are filed under this site
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="customers", verbose_name=_("recall"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")

@@ -112,6 +112,9 @@ class RegulatedModel(models.Model):
     """
 
     objects = RegulatedManager()
+    # Django's internal manager (`Model._base_manager`: related lookups, refresh_from_db) is this one too,
+    # so `_base_manager.update()/delete()` is refused like `objects.update()` (see the class_prepared hook).
+    regulated_base = RegulatedManager()
 
     # Fields whose change alone is bookkeeping, not a regulated edit (no reason required, still recorded).
     audit_exempt_reason_fields: tuple[str, ...] = ("last_login", "failed_logins", "locked_until")
@@ -174,3 +177,12 @@ class RegulatedModel(models.Model):
             _("%(model)s records are regulated and cannot be deleted; void or obsolete them instead.")
             % {"model": self._meta.verbose_name}
         )
+
+
+def _regulated_base_manager(sender, **kwargs):
+    """A model's own `class Meta` does not inherit `base_manager_name` from the abstract base; set it here."""
+    if issubclass(sender, RegulatedModel) and not sender._meta.abstract and not sender._meta.base_manager_name:
+        sender._meta.base_manager_name = "regulated_base"
+
+
+models.signals.class_prepared.connect(_regulated_base_manager, dispatch_uid="qms.core.regulated_base_manager")
