@@ -140,7 +140,9 @@ def _anchors_from_log() -> tuple[list[Anchor], list[str], bool]:
             try:
                 d = json.loads(line)
                 anchors.append(
-                    Anchor(int(d["seq"]), str(d["hash"]), str(d["at"]), str(d["key_id"]), str(d["sig"]), f"log line {n}")
+                    Anchor(
+                        int(d["seq"]), str(d["hash"]), str(d["at"]), str(d["key_id"]), str(d["sig"]), f"log line {n}"
+                    )
                 )
             except (ValueError, KeyError, TypeError):
                 problems.append(f"anchor log {path} line {n} is unreadable (altered or truncated)")

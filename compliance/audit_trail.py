@@ -259,9 +259,7 @@ def on_regulated_bulk_created(sender, instances, actor, **kwargs):
     for obj in instances:
         values = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "")}
         pending.append(
-            PendingEntry(
-                sender._meta.label_lower, str(obj.pk), str(obj), "create", _mask(values), site_id=site_of(obj)
-            )
+            PendingEntry(sender._meta.label_lower, str(obj.pk), str(obj), "create", _mask(values), site_id=site_of(obj))
         )
     append(pending, actor=actor)
 

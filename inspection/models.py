@@ -338,6 +338,7 @@ class Inspection(RegulatedModel):
 
 class Measurement(RegulatedModel):
     """One value of one characteristic on one sample piece. Appended, never edited."""
+
     audit_site_path = "inspection__site"  # audit entries are filed under this site
 
     inspection = models.ForeignKey(
@@ -486,6 +487,7 @@ class LineStop(RegulatedModel):
 
 class LotRelease(RegulatedModel):
     """The e-signed release of one lot (one per lot: two people releasing at once end with one)."""
+
     audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.OneToOneField("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))

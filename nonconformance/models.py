@@ -178,6 +178,7 @@ class Ncr(RegulatedModel):
 
 class NcrLot(RegulatedModel):
     """A lot affected by an NCR, with the hold placed on it."""
+
     audit_site_path = "ncr__site"  # audit entries are filed under this site
 
     ncr = models.ForeignKey(Ncr, on_delete=models.PROTECT, related_name="ncr_lots", verbose_name=_("NCR"))
@@ -240,6 +241,7 @@ class ContainmentAction(RegulatedModel):
 
 class Attachment(RegulatedModel):
     """A photo or document on an NCR or a complaint. Never deleted."""
+
     audit_site_path = ("ncr__site", "complaint__site")  # audit entries are filed under this site
 
     ncr = models.ForeignKey(
@@ -357,6 +359,7 @@ class Disposition(RegulatedModel):
     """The MRB decision for an NCR: quantity split into lines, signed by every required MRB role.
 
     A rejection returns it to draft with the reason and starts a new signing round."""
+
     audit_site_path = "ncr__site"  # audit entries are filed under this site
 
     ncr = models.OneToOneField(Ncr, on_delete=models.PROTECT, related_name="mrb", verbose_name=_("NCR"))
@@ -468,6 +471,7 @@ class MrbVote(models.TextChoices):
 
 class MrbDecision(RegulatedModel):
     """One reviewer's e-signed decision for one MRB role in one round. Never changed afterwards."""
+
     audit_site_path = "disposition__ncr__site"  # audit entries are filed under this site
 
     disposition = models.ForeignKey(

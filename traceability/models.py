@@ -134,6 +134,7 @@ class HoldSource(models.TextChoices):
 class LotHold(RegulatedModel):
     """A hold layered on top of a lot's status: while any hold is active the lot neither ships, nor is
     consumed, nor released."""
+
     audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="holds", verbose_name=_("lot"))
@@ -195,6 +196,7 @@ class LotLink(RegulatedModel):
     "split") was split off the parent into a new lot: the parent's quantity was reduced by it, so a split
     link does not count as consumption of the parent's remaining quantity.
     Indexed in both directions (unique parent→child, and child→parent) so traces are index scans."""
+
     audit_site_path = "child__site"  # audit entries are filed under this site
 
     parent = models.ForeignKey(
@@ -326,6 +328,7 @@ class Operation(RegulatedModel):
 class ProductionRecord(RegulatedModel):
     """5M1E of a run: man (operators), machine (equipment), material (the work order's links),
     method (operation), measurement (process parameters), environment (shift, notes)."""
+
     audit_site_path = "work_order__site"  # audit entries are filed under this site
 
     work_order = models.ForeignKey(
@@ -471,6 +474,7 @@ class Recall(RegulatedModel):
 
 class RecallLot(RegulatedModel):
     """One lot in a recall's scope (depth 0 = a start lot), as found by the forward trace."""
+
     audit_site_path = "recall__site"  # audit entries are filed under this site
 
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="scope_lots", verbose_name=_("recall"))

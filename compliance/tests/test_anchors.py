@@ -225,7 +225,9 @@ def test_forged_log_line_fails(part_changes, settings):
     part_changes(1)
     anchors.checkpoint_create()
     with settings.AUDIT_ANCHOR_LOG.open("a") as fh:
-        fh.write(json.dumps({"seq": 1, "hash": "0" * 64, "at": "2026-01-01T00:00:00.000000Z", "key_id": "", "sig": "00"}))
+        fh.write(
+            json.dumps({"seq": 1, "hash": "0" * 64, "at": "2026-01-01T00:00:00.000000Z", "key_id": "", "sig": "00"})
+        )
         fh.write("\nnot json\n")
     result = verify_chain()
     assert not result.ok

@@ -25,8 +25,9 @@ def codes(db):
 
 def m2m_entries(ncr):
     return list(
-        AuditEntry.objects.filter(model="nonconformance.ncr", object_id=str(ncr.pk), changes__has_key="defect_codes")
-        .order_by("seq")
+        AuditEntry.objects.filter(
+            model="nonconformance.ncr", object_id=str(ncr.pk), changes__has_key="defect_codes"
+        ).order_by("seq")
     )
 
 
