@@ -96,11 +96,8 @@ def site_of(instance) -> int | None:
     opts = instance._meta
     if opts.label_lower == "core.site":
         return instance.pk
-    try:
-        opts.get_field("site")
+    if any(f.name == "site" and f.is_relation for f in opts.concrete_fields):
         return getattr(instance, "site_id", None)
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist: fall through to the declared path
-        pass
     paths = getattr(type(instance), "audit_site_path", None) or ()
     for path in (paths,) if isinstance(paths, str) else paths:
         obj = instance
