@@ -425,6 +425,13 @@ class RecallStatus(models.TextChoices):
 
 
 class Recall(RegulatedModel):
+    # The approver signs the recall and its frozen scope (which lots, which customers, what was shipped);
+    # notifying and recovering are later bookkeeping.
+    signed_fields = ("code", "site", "source", "reference", "reason", "is_mock")
+    signed_children = {
+        "scope_lots": ("lot", "depth", "status_at_scope"),
+        "customers": ("customer", "quantity_shipped", "lots"),
+    }
     code = models.CharField(_("recall number"), max_length=30, unique=True)
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="recalls", verbose_name=_("site"))
     source = models.CharField(_("started from"), max_length=20, choices=RecallSource.choices, default=RecallSource.LOT)
