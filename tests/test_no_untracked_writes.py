@@ -77,7 +77,7 @@ def find_untracked_writes(source: str, regulated: set[str]) -> list[str]:
             continue
         if "_base_manager" in chain:
             problems.append(f"line {node.lineno}: _base_manager ... .{method}(")
-        elif chain and chain[0] in regulated and len(chain) > 1 and chain[1] in {"objects", "regulated_base"}:
+        elif chain and chain[0] in regulated and len(chain) > 1 and chain[1] == "objects":
             problems.append(f"line {node.lineno}: {chain[0]}.{'.'.join(chain[1:])}.{method}(")
         elif method in {"_update", "_raw_delete"}:
             problems.append(f"line {node.lineno}: .{method}( bypasses every check")
