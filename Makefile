@@ -65,6 +65,7 @@ lint: venv
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=ci-$$(head -c 64 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=qms.example.com \
+	  AUDIT_ANCHOR_KEY=ci-$$(head -c 32 /dev/urandom | base64 | tr -d '/+=') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # The quick-start path on SQLite: migrate, seed, every top-level page per demo role.

@@ -49,6 +49,19 @@ class InspectionPlan(RegulatedModel):
     """What to inspect on one part at one stage. Versioned: draft -> approved (e-signed) -> obsolete.
     An inspection pins the version it used."""
 
+    # What the approver's signature covers (compliance.signatures): the plan and its characteristics.
+    signed_fields = (
+        "site", "part", "stage", "version", "title", "scheme", "aql", "level", "fixed_sample_size",
+        "aql_critical", "aql_major", "aql_minor", "operation_name", "notes",
+    )  # fmt: skip
+    signed_children = {
+        "characteristics": (
+            "sequence", "name", "kind", "nominal", "lower_limit", "upper_limit", "unit", "decimals",
+            "defect_class", "special", "gauge", "method", "is_lab_test",
+        )
+    }  # fmt: skip
+    signature_closed_states = {"obsolete": "superseded"}  # approving the next version obsoletes this one
+
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
@@ -128,6 +141,7 @@ class Special(models.TextChoices):
 
 
 class Characteristic(RegulatedModel):
+    audit_site_path = "plan__site"  # audit entries are filed under this site
     plan = models.ForeignKey(
         InspectionPlan, on_delete=models.PROTECT, related_name="characteristics", verbose_name=_("plan")
     )
@@ -227,6 +241,15 @@ class Station(RegulatedModel):
 
 
 class Inspection(RegulatedModel):
+    # What the inspector's signature covers: the result and every measurement taken.
+    signed_fields = (
+        "code", "stage", "site", "part", "plan", "lot", "work_order", "operation", "supplier", "station",
+        "lot_size", "severity", "code_letter", "sample_size", "accept_number", "reject_number",
+        "nonconforming", "class_plans", "is_reinspection", "status", "result_note", "inspector",
+    )  # fmt: skip
+    signed_children = {
+        "measurements": ("characteristic", "sample_no", "value", "passed", "count", "text", "photo", "ok", "gauge")
+    }
     code = models.CharField(_("inspection number"), max_length=30, unique=True)
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
@@ -347,6 +370,8 @@ class Inspection(RegulatedModel):
 class Measurement(RegulatedModel):
     """One value of one characteristic on one sample piece. Appended, never edited."""
 
+    audit_site_path = "inspection__site"  # audit entries are filed under this site
+
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("inspection")
     )
@@ -423,6 +448,7 @@ class SupplierSwitching(RegulatedModel):
 
 
 class SwitchingEvent(RegulatedModel):
+    audit_site_path = "switching__site"  # audit entries are filed under this site
     switching = models.ForeignKey(SupplierSwitching, on_delete=models.PROTECT, related_name="events")
     from_severity = models.CharField(max_length=12)
     to_severity = models.CharField(max_length=12)
@@ -504,6 +530,10 @@ class LineStop(RegulatedModel):
 
 class LotRelease(RegulatedModel):
     """The e-signed release of one lot (one per lot: two people releasing at once end with one)."""
+
+    signed_fields = ("lot", "note_number", "released_by", "released_at", "reason")
+
+    audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.OneToOneField("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))
     note_number = models.CharField(_("release note"), max_length=30, unique=True)

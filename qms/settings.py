@@ -130,6 +130,14 @@ WHITENOISE_USE_FINDERS = DEBUG  # serve straight from the app folders in the qui
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Audit-trail anchors (docs/audit-trail.md): the checkpoint signing key (a file path or the value; unset, a
+# key derived from SECRET_KEY for the quick start, which `check --deploy` warns about) and the append-only
+# log file the checkpoints are also written to. Keep both outside the database host and its backups.
+AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")
+AUDIT_ANCHOR_LOG = Path(os.environ.get("AUDIT_ANCHOR_LOG", BASE_DIR / "var" / "audit-anchors.jsonl"))
+# The PostgreSQL login role the application runs as in production (SELECT/INSERT only on evidence tables);
+# migrations, run as the owner, re-apply its grants when the role exists.
+QMS_APP_DB_ROLE = os.environ.get("QMS_APP_DB_ROLE", "qms_app")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 STORAGES = {
