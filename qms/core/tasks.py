@@ -15,3 +15,11 @@ def calibration_reminders() -> int:
     from .services import calibration_reminders_send
 
     return calibration_reminders_send()
+
+
+@shared_task(base=QmsTask)
+def mail_send(subject: str, body: str, to: list[str]) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
