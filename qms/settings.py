@@ -210,6 +210,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3  # a request publishing to a dead broker gives up fast; the outbox keeps the job
+# An outbox job published but not delivered after this long is published again (delivery is idempotent).
+OUTBOX_REPUBLISH_SECONDS = int(os.environ.get("OUTBOX_REPUBLISH_SECONDS", "600"))
+# After a failed publish a process leaves the outbox to the drain for this long (requests stay fast).
+OUTBOX_BROKER_PAUSE_SECONDS = int(os.environ.get("OUTBOX_BROKER_PAUSE_SECONDS", "10"))
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

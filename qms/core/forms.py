@@ -67,7 +67,9 @@ class QmsPasswordResetForm(PasswordResetForm):
     """Django's reset form; the mail goes out through the job outbox (never lost when SMTP or the broker is
     away, and the answer takes the same time whether the address exists or not)."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         from django.template import loader
 
         from .tasks import mail_send

@@ -86,9 +86,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 password_reset = public(PasswordResetView.as_view())
-password_reset_done = public(
-    auth_views.PasswordResetDoneView.as_view(template_name="core/password_reset_done.html")
-)
+password_reset_done = public(auth_views.PasswordResetDoneView.as_view(template_name="core/password_reset_done.html"))
 password_reset_confirm = public(
     auth_views.PasswordResetConfirmView.as_view(
         template_name="core/password_reset_confirm.html", success_url=reverse_lazy("core:password_reset_complete")

@@ -25,6 +25,8 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()  # rate-limit counters live in the cache, which outlives each test's transaction
+
+
 THROTTLED = "Too many failed sign-in attempts"
 
 
@@ -87,7 +89,9 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(client, make_user, s
     assert THROTTLED in _post(client, "qm1", PASSWORD, "10.0.4.1").content.decode()
     settings.TRUSTED_PROXY_COUNT = 1
     response = client.post(
-        reverse("core:login"), {"username": "qm1", "password": PASSWORD}, REMOTE_ADDR="10.0.4.1",
+        reverse("core:login"),
+        {"username": "qm1", "password": PASSWORD},
+        REMOTE_ADDR="10.0.4.1",
         HTTP_X_FORWARDED_FOR="8.8.8.8",
     )
     assert response.status_code == 302  # behind a trusted proxy the client address is the forwarded one
@@ -159,7 +163,8 @@ def test_password_reset_by_mail(client, make_user):
     form_page = client.get(link, follow=True)
     assert b'name="new_password1"' in form_page.content
     done = client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": "Brand-new-Secret-42", "new_password2": "Brand-new-Secret-42"}
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Brand-new-Secret-42", "new_password2": "Brand-new-Secret-42"},
     )
     assert done.status_code == 302 and done["Location"] == reverse("core:password_reset_complete")
     user.refresh_from_db()
