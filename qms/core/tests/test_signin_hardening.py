@@ -117,23 +117,6 @@ def test_lockout_ends_the_accounts_open_sessions(make_user, settings):
 
 
 @pytest.mark.django_db
-def test_failed_signatures_still_count_towards_the_account_lock(make_user, settings):
-    from compliance.signatures import SignatureRefused, signature_authenticate
-
-    settings.LOCKOUT_THRESHOLD = 3
-    user = make_user("qm2")
-    session_holder = Client()
-    session_holder.force_login(user)
-    _post(Client(), "qm2", "wrong", "10.0.6.1")  # one failed sign-in ...
-    for _ in range(2):  # ... and two failed signatures lock the account
-        with pytest.raises(SignatureRefused):
-            signature_authenticate(user=user, password="wrong")
-    user.refresh_from_db()
-    assert user.is_locked
-    assert session_holder.get(reverse("portal:dashboard")).status_code == 302
-
-
-@pytest.mark.django_db
 def test_unlock_lifts_account_lock_and_name_throttle(client, make_user):
     user = make_user("insp", roles=[Role.INSPECTOR])
     admin = make_user("adm", roles=[Role.ADMINISTRATOR])
