@@ -33,6 +33,14 @@ class QmsTask(Task):
         """Enqueue through the outbox (same signature as Celery's): returns the OutboxJob."""
         return enqueue(self, *args, **kwargs)
 
+    def __call__(self, *args, **kwargs):
+        # A job acts for the system across sites; a job acting for a user narrows itself with
+        # `site_scope(<the user's sites>)` around its work.
+        from .scoping import system_scope
+
+        with system_scope():
+            return super().__call__(*args, **kwargs)
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         job_failed(name=self.name, error="".join(traceback.format_exception(exc)), attempts=self.request.retries + 1)
 
@@ -158,7 +166,10 @@ def outbox_job_deliver(*, job_id: int) -> bool:
         task = None
         try:
             task = _resolve(job.task)
-            with transaction.atomic():  # savepoint: a failing job undoes only its own writes
+            from .scoping import system_scope
+
+            # savepoint: a failing job undoes only its own writes; system scope as QmsTask.__call__ gives
+            with transaction.atomic(), system_scope():
                 task.run(*job.args, **job.kwargs)
         except Exception as exc:  # noqa: BLE001 - recorded on the row, retried by the drain
             job.last_error = "".join(traceback.format_exception(exc))[-10000:]
@@ -219,10 +230,13 @@ def run_job_now(name: str) -> bool:
     # Outside a worker Celery has not imported the apps' tasks modules yet: import the task by its path.
     task = current_app.tasks.get(job.task) or import_string(job.task)
     last_error = ""
+    from .scoping import system_scope
+
     for attempt in range(1, task.max_retries + 2):
         started = timezone.now()
         try:
-            task.run()
+            with system_scope():
+                task.run()
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
             last_error = "".join(traceback.format_exception(exc))
             log.warning("job %s attempt %s failed: %s", name, attempt, exc)
