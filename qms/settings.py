@@ -216,6 +216,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3  # a request publishing to a dead broker gi
 OUTBOX_REPUBLISH_SECONDS = int(os.environ.get("OUTBOX_REPUBLISH_SECONDS", "600"))
 # After a failed publish a process leaves the outbox to the drain for this long (requests stay fast).
 OUTBOX_BROKER_PAUSE_SECONDS = int(os.environ.get("OUTBOX_BROKER_PAUSE_SECONDS", "10"))
+OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))  # delivered jobs are forgotten after this
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -187,11 +187,16 @@ def outbox_job_deliver(*, job_id: int) -> bool:
 
 
 def outbox_drain() -> int:
-    """Publish every due outbox row (the worker's periodic job and `run_jobs` call this)."""
+    """Publish every due outbox row (the worker's periodic job and `run_jobs` call this), and forget rows
+    delivered more than OUTBOX_KEEP_DAYS ago (the jobs' effects are the record, not the queue)."""
+    from .models import OutboxJob
+
     total = n = outbox_publish()
     while n == 500:
         n = outbox_publish()
         total += n
+    horizon = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    OutboxJob.objects.filter(delivered_at__lt=horizon).delete()
     return total
 
 

@@ -142,3 +142,29 @@ def test_two_workers_delivering_the_same_job_run_it_once(celery_broker):
         t.join()
     assert RUNS == ["once"] and sorted(results) == [False, True]
     assert OutboxJob.objects.get(pk=job.pk).delivered_at
+
+
+@pytest.mark.django_db
+def test_drain_forgets_delivered_jobs_after_the_keep_period(settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.OUTBOX_KEEP_DAYS = 7
+    old, fresh = outbox_probe.delay("old"), outbox_probe.delay("fresh")
+    failed = OutboxJob.objects.create(task="tests.outbox_probe", failed_at=timezone.now() - datetime.timedelta(days=30))
+    OutboxJob.objects.filter(pk=old.pk).update(delivered_at=timezone.now() - datetime.timedelta(days=8))
+    outbox_drain()
+    assert set(OutboxJob.objects.values_list("pk", flat=True)) == {fresh.pk, failed.pk}
+
+
+@pytest.mark.django_db
+def test_admin_lists_outbox_jobs_read_only(client, make_user):
+    from qms.core.models import User
+
+    admin_user = User.objects.create_superuser("root", "root@example.com", "x-Secret-12345")
+    outbox_probe.delay("seen")
+    client.force_login(admin_user)
+    page = client.get("/admin/core/outboxjob/")
+    assert page.status_code == 200 and "tests.outbox_probe" in page.content.decode()
+    assert client.get("/admin/core/outboxjob/add/").status_code == 403
