@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.scoping import site_scope, system_scope
+from qms.core.security import client_ip, rate_limited
 from qms.core.views_auth import public, require, require_site
 
 from . import labels, selectors, services
@@ -582,20 +582,11 @@ def _consume(request, wo, form) -> bool:
 # ------------------------------------------------------------------------------------ public page
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 @public
 def public_trace(request, token):
     """Consumer page opened by the QR code on the pack: no login, only what the plant publishes."""
-    key = f"trace-public-rate:{_client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, 70)
-    try:
-        hits = cache.incr(key)
-    except ValueError:
-        hits = 1
-    if hits > PUBLIC_RATE_PER_MINUTE:
+    # Fails open when the cache (Redis) is down: consumers still see their lot, nothing answers 500.
+    if rate_limited(f"trace-public:{client_ip(request) or 'unknown'}", limit=PUBLIC_RATE_PER_MINUTE, window_seconds=60):
         response = render(request, "traceability/public_limited.html", status=429)
         response["Retry-After"] = "60"
         return response

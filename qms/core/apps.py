@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Kernel")
 
     def ready(self):
+        from axes.signals import user_locked_out
+
         from . import importers, jobs_registration  # noqa: F401  (registers import kinds and jobs)
+        from .security import on_axes_lockout
+
+        user_locked_out.connect(on_axes_lockout, dispatch_uid="qms.core.axes_lockout")

@@ -210,3 +210,33 @@ class JobRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["name", "-started_at"])]
+
+
+class OutboxJob(models.Model):
+    """A background job waiting to be delivered (transactional outbox). Written in the same transaction as the
+    business change that asks for it, so a job exists exactly when its change committed; published to the
+    broker after commit and again by the drain until a worker marks it delivered, once."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_try = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["next_try"],
+                name="outbox_pending",
+                condition=models.Q(delivered_at__isnull=True, failed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task} #{self.pk}"
