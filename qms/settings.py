@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "inspection",
     "nonconformance",
     "capa",
+    "monitoring",
     "qms.portal",
 ]
 
