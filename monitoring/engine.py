@@ -67,7 +67,9 @@ def base_queryset(kpi: Kpi, *, site_ids):
 def _time_filter(kpi: Kpi, start, end) -> dict:
     """`start`/`end` are aware datetimes; a date field compares with their local dates."""
     if _is_date(kpi):
-        return {f"{kpi.time_field}__gte": start.date(), f"{kpi.time_field}__lt": end.date()}
+        # A date counts in the window when its day overlaps it: a window ending at 10:00 includes that day.
+        last = end.date() if end.time() == datetime.time.min else end.date() + datetime.timedelta(days=1)
+        return {f"{kpi.time_field}__gte": start.date(), f"{kpi.time_field}__lt": last}
     return {f"{kpi.time_field}__gte": start, f"{kpi.time_field}__lt": end}
 
 
