@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +17,7 @@ from qms.core import policy
 from qms.core.kpis import get_kpi
 
 from . import engine
-from .models import Alarm, AlarmRule, AlarmStatus, Objective, Period
+from .models import Alarm, AlarmRule, AlarmStatus, KpiDaily, Objective, Period
 
 
 def period_bounds(period: str, day: datetime.date) -> tuple[datetime.date, datetime.date, str]:
@@ -56,7 +59,52 @@ def _status(kpi, obj: Objective, value) -> str:
     return "amber" if abs(float(value) - obj.target) <= margin else "red"
 
 
-def objective_progress(obj: Objective, *, today=None) -> Progress:
+def objective_sums(objectives, *, today) -> dict:
+    """One query for the monthly roll-up sums of many objectives in their years up to `today`:
+    {(kpi, site, dim_key, dim_value): {month: (num, den)}} (the dashboard stays at a constant query count)."""
+    cond = Q(pk__in=[])
+    first = None
+    for obj in objectives:
+        kpi = get_kpi(obj.kpi)
+        if kpi is None:
+            continue
+        for key in kpi.ratio_of or (kpi.key,):
+            q = Q(kpi=key, site_id=obj.site_id, dim_key=obj.dim_key)
+            cond |= q & Q(dim_value=obj.dim_value) if obj.dim_key else q
+        year_start = datetime.date(obj.year, 1, 1)
+        first = year_start if first is None else min(first, year_start)
+    out: dict = defaultdict(dict)
+    if first is None:
+        return out
+    rows = (
+        KpiDaily.objects.filter(cond, day__gte=first, day__lte=today)
+        .order_by()
+        .annotate(m=TruncMonth("day"))
+        .values("kpi", "site_id", "dim_key", "dim_value", "m")
+        .annotate(n=Sum("num"), d=Sum("den"))
+    )
+    for r in rows:
+        m = r["m"].date() if isinstance(r["m"], datetime.datetime) else r["m"]
+        out[(r["kpi"], r["site_id"], r["dim_key"], r["dim_value"])][m] = (r["n"] or 0.0, r["d"] or 0.0)
+    return out
+
+
+def _sum_months(kpi, obj, sums, start: datetime.date, end: datetime.date):
+    dim_value = obj.dim_value if obj.dim_key else ""
+    months = [m for m in engine._periods(start, end, "month")]
+
+    def total(key):
+        table = sums.get((key, obj.site_id, obj.dim_key, dim_value), {})
+        return [sum(table.get(m, (0, 0))[i] for m in months) for i in (0, 1)]
+
+    if kpi.ratio_of:
+        num, den = total(kpi.ratio_of[0])[0], total(kpi.ratio_of[1])[0]
+    else:
+        num, den = total(kpi.key)
+    return kpi.value(num, den)
+
+
+def objective_progress(obj: Objective, *, today=None, sums=None) -> Progress:
     """Actual against target for the current period (within the objective's year), a forecast for the
     period end (sums projected by the days elapsed; rates as they stand) and the traffic light."""
     today = today or timezone.localdate()
@@ -64,11 +112,12 @@ def objective_progress(obj: Objective, *, today=None) -> Progress:
     day = min(max(today, datetime.date(obj.year, 1, 1)), datetime.date(obj.year, 12, 31))
     start, end, label = period_bounds(obj.period, day)
     upto = min(end, day)
-    scope = dict(site_ids=[obj.site_id], dim_key=obj.dim_key, dim_value=obj.dim_value if obj.dim_key else None)
     if kpi is None:
         return Progress(obj, label, start, end, None, None, None, "grey")
-    actual = engine.total(kpi, start=start, end=upto, **scope).value
-    ytd = engine.total(kpi, start=datetime.date(obj.year, 1, 1), end=upto, **scope).value
+    if sums is None:
+        sums = objective_sums([obj], today=upto)
+    actual = _sum_months(kpi, obj, sums, start, upto)
+    ytd = _sum_months(kpi, obj, sums, datetime.date(obj.year, 1, 1), upto)
     if actual is not None and not kpi.is_ratio:
         elapsed = (upto - start).days + 1
         forecast = actual * ((end - start).days + 1) / elapsed
@@ -77,19 +126,24 @@ def objective_progress(obj: Objective, *, today=None) -> Progress:
     return Progress(obj, label, start, end, actual, forecast, ytd, _status(kpi, obj, forecast))
 
 
+def objectives_progress(objectives, *, today=None) -> list[Progress]:
+    today = today or timezone.localdate()
+    objectives = list(objectives)
+    sums = objective_sums(objectives, today=today)
+    return [objective_progress(o, today=today, sums=sums) for o in objectives]
+
+
 def objective_streak(obj: Objective, *, today=None) -> int:
     """Periods in a row, ending with the current one, the objective has been off track (red or amber)."""
     today = today or timezone.localdate()
-    kpi = get_kpi(obj.kpi)
+    sums = objective_sums([obj], today=today)
     streak = 0
     day = today
     while day.year == obj.year:
-        if objective_progress(obj, today=day).status not in ("red", "amber"):
+        if objective_progress(obj, today=day, sums=sums).status not in ("red", "amber"):
             break
         streak += 1
         day = period_bounds(obj.period, day)[0] - datetime.timedelta(days=1)
-        if kpi is None:
-            break
     return streak
 
 

@@ -71,7 +71,9 @@ def test_reminder_once_per_period_and_escalation(site, people, ppm_objective):
     services.objective_reminders_send(today=TODAY)
     owner_notes = Notification.objects.filter(recipient=people["sqe"], dedup_key__startswith="objective:")
     assert owner_notes.count() == 1
-    assert Notification.objects.filter(recipient=people["qm"], dedup_key__startswith="objective-escalation:").count() == 1
+    assert (
+        Notification.objects.filter(recipient=people["qm"], dedup_key__startswith="objective-escalation:").count() == 1
+    )
     services.objective_reminders_send(today=datetime.date(2026, 4, 2))  # a new period: reminded again (no data = grey)
     _iqc(site, people, datetime.date(2026, 4, 2), bad=9)
     services.objective_reminders_send(today=datetime.date(2026, 4, 2))
