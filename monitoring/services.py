@@ -346,30 +346,37 @@ def _breaches(rule: AlarmRule, kpi, num: float, den: float) -> tuple[float | Non
     return value, kpi.meets(value, rule.comparator, rule.threshold)
 
 
-def rule_evaluate(*, rule: AlarmRule, now=None) -> dict:
+def rule_evaluate(*, rule: AlarmRule, now=None, cache: dict | None = None, open_alarms=None) -> dict:
     """Evaluate one rule: raise an alarm for each scope value in breach (once per breach), resolve open
-    alarms whose value is back in range. Returns counts."""
+    alarms whose value is back in range. Returns counts. Rules of one tick that watch the same KPI, scope
+    and window share one computation (`cache`)."""
     now = now or timezone.now()
+    cache = {} if cache is None else cache
     kpi = get_kpi(rule.kpi)
     if kpi is None:
         return {"raised": 0, "resolved": 0}
     dim_value = rule.dim_value if rule.dim_key and rule.dim_value else None
     if rule.window == WindowKind.RECORDS:
-        windows = [
-            engine.last_records_sums(kpi, site=rule.site, n=rule.window_size, dim_key=rule.dim_key, dim_value=dim_value)
-        ]
+        key = ("records", kpi.key, rule.site_id, rule.dim_key, dim_value, rule.window_size)
+        if key not in cache:
+            cache[key] = engine.last_records_sums(
+                kpi, site=rule.site, n=rule.window_size, dim_key=rule.dim_key, dim_value=dim_value
+            )
+        windows = [cache[key]]
         bounds = (now - datetime.timedelta(days=90), now)
     else:
         windows = []
         for k in range(max(1, rule.consecutive)):
             start, end = rule_window(rule, now, k)
-            windows.append(
-                engine.window_sums(
+            key = (kpi.key, rule.site_id, rule.dim_key, dim_value, start, end)
+            if key not in cache:
+                cache[key] = engine.window_sums(
                     kpi, site=rule.site, start=start, end=end, dim_key=rule.dim_key, dim_value=dim_value, now=now
                 )
-            )
+            windows.append(cache[key])
         bounds = rule_window(rule, now, 0)
-    open_alarms = {a.dim_value: a for a in Alarm.objects.filter(rule=rule).exclude(status=AlarmStatus.RESOLVED)}
+    if open_alarms is None:
+        open_alarms = {a.dim_value: a for a in Alarm.objects.filter(rule=rule).exclude(status=AlarmStatus.RESOLVED)}
     raised = resolved = 0
     for scope in set(windows[0]) | set(open_alarms):
         judged = [_breaches(rule, kpi, *w.get(scope, (0.0, 0.0))) for w in windows]
@@ -395,11 +402,17 @@ def alarm_rules_evaluate(*, site_ids=None, kpi_keys=None, on_event: bool = False
         rules = rules.filter(kpi__in=list(kpi_keys))
     if on_event:
         rules = rules.filter(evaluate_on_event=True)
+    now = now or timezone.now()
+    rules = list(rules)
+    open_by_rule: dict[int, dict] = {r.pk: {} for r in rules}
+    for alarm in Alarm.objects.filter(rule__in=rules).exclude(status=AlarmStatus.RESOLVED):
+        open_by_rule[alarm.rule_id][alarm.dim_value] = alarm
+    cache: dict = {}
     totals = {"rules": 0, "raised": 0, "resolved": 0, "failed": 0}
     for rule in rules:
         totals["rules"] += 1
         try:
-            result = rule_evaluate(rule=rule, now=now)
+            result = rule_evaluate(rule=rule, now=now, cache=cache, open_alarms=open_by_rule[rule.pk])
         except Exception:  # noqa: BLE001 - one broken rule must not silence the others
             log.exception("alarm rule %s failed", rule.pk)
             totals["failed"] += 1

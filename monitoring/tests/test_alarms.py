@@ -185,3 +185,25 @@ def test_rules_of_one_site_see_only_its_records(site, other_site, make_user, peo
     _checks(line_setup)
     services.rule_evaluate(rule=rule)
     assert not Alarm.objects.filter(rule=rule).exists()
+
+
+def test_rules_sharing_a_window_are_each_judged_on_their_own_threshold(site, people, line_setup):
+    strict = _rule(site, people["qm"], name="strict", threshold=95)
+    lax = _rule(site, people["qm"], name="lax", threshold=40)
+    _checks(line_setup, ok=1, failed=1)  # 50 %
+    totals = services.alarm_rules_evaluate(site_ids=[site.pk])
+    assert totals == {"rules": 2, "raised": 1, "resolved": 0, "failed": 0}
+    assert Alarm.objects.get().rule == strict and not Alarm.objects.filter(rule=lax).exists()
+
+
+def test_kpi_rollup_command(site, line_setup):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    _checks(line_setup)
+    call_command("kpi_rollup", "--days", "2", "--site", site.code, "--kpi", "ipqc.fpy")
+    from monitoring.models import KpiDaily
+
+    assert KpiDaily.objects.filter(kpi="ipqc.fpy", dim_key="line", dim_value="L1").exists()
+    with pytest.raises(CommandError):
+        call_command("kpi_rollup", "--kpi", "nope")

@@ -103,7 +103,12 @@ def test_csv_round_trip_and_bad_rows(login, people, site, data):
     r = c.post(reverse("monitoring:import", args=["rules"]), {"file": SimpleUploadedFile("r.csv", bad)}, follow=True)
     assert AlarmRule.objects.count() == 2 and b"Line 2" in r.content
     qe = login(people["qe"])
-    assert qe.post(reverse("monitoring:import", args=["rules"]), {"file": SimpleUploadedFile("r.csv", rules_csv)}).status_code == 403
+    assert (
+        qe.post(
+            reverse("monitoring:import", args=["rules"]), {"file": SimpleUploadedFile("r.csv", rules_csv)}
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
@@ -115,16 +120,16 @@ def test_review_pack_pdf_in_both_languages(people, data, lang):
 
 
 def test_review_pack_refuses_another_site(people, data, other_site):
-    from compliance.reports import ReportError
     from compliance.pdf import render_report_pdf
+    from compliance.reports import ReportError
 
     with pytest.raises(ReportError):
         render_report_pdf(key="monitoring.review_pack", params={"site": other_site.code}, user=people["qm"])
 
 
 def test_demo_seed_creates_the_four_rules(db):
-    from qms.core.demo import seed_core
     from monitoring.demo import seed_demo
+    from qms.core.demo import seed_core
 
     seed_core()
     seed_demo()
