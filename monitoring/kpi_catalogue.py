@@ -399,9 +399,33 @@ def _recall_kpis():
     )
 
 
+def _supplier_kpis():
+    register_kpi(
+        Kpi(
+            key="supplier.cert_compliance",
+            label=_("Certificate compliance"),
+            definition=_(
+                "Average share of the mandatory certificates covered by a valid certificate, over the suppliers "
+                "scored that month (from the monthly supplier scorecards)."
+            ),
+            unit="%",
+            better=HIGHER,
+            model="suppliers.Scorecard",
+            time_field="month",
+            numerator=_qty("cert_compliance"),
+            denominator=lambda: Count("pk", filter=Q(cert_compliance__isnull=False)),
+            dimensions={"supplier": "supplier__code"},
+            code_field="supplier__code",
+            part_field="",
+            order=55,
+        )
+    )
+
+
 def register_all() -> None:
     _inspection_kpis()
     _ncr_kpis()
     _complaint_kpis()
     _capa_kpis()
     _recall_kpis()
+    _supplier_kpis()

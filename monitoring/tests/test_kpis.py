@@ -171,3 +171,18 @@ def test_cycle_time_in_days(site, people):
     day = n.closed_at.date()
     roll(site, start=day, end=day, keys={"ncr.cycle_days"})
     assert engine.total(KPIS["ncr.cycle_days"], site_ids=[site.pk], start=day, end=day).value == pytest.approx(3.5)
+
+
+def test_certificate_compliance_from_the_scorecards(site):
+    from suppliers.models import Scorecard
+
+    a, b = ncr_f.supplier(site, "SUP-A"), ncr_f.supplier(site, "SUP-B")
+    month = datetime.date(2026, 3, 1)
+    Scorecard.objects.create(supplier=a, site=site, month=month, cert_compliance=100)
+    Scorecard.objects.create(supplier=b, site=site, month=month, cert_compliance=50)
+    Scorecard.objects.create(supplier=b, site=site, month=datetime.date(2026, 4, 1), cert_compliance=None)
+    roll(site, keys={"supplier.cert_compliance"})
+    pts = engine.series(
+        KPIS["supplier.cert_compliance"], site_ids=[site.pk], start=month, end=datetime.date(2026, 4, 30)
+    )
+    assert [p.value for p in pts] == [75.0, None]

@@ -136,3 +136,12 @@ def test_demo_seed_creates_the_four_rules(db):
     seed_demo()
     assert AlarmRule.objects.filter(site__code="BRG").count() == 4
     assert Objective.objects.filter(site__code="BRG").count() == 5
+
+
+def test_pages_in_chinese(login, people, data):
+    c = login(people["qm"])
+    c.cookies["django_language"] = "zh-hans"
+    r = c.get(reverse("monitoring:dashboard"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "本年度质量目标" in r.content.decode() and "来料不良 ppm" in r.content.decode()
+    assert c.get(reverse("monitoring:rules")).status_code == 200
+    assert c.get(reverse("monitoring:trends") + "?kpi=ipqc.fpy&dim_key=line&months=99").status_code == 200
