@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1001,7 +1001,11 @@ def line_stop_request(*, site, line_code: str, reason: str, user) -> LineStop:
         open_stop = LineStop.objects.select_for_update().filter(line=line, cleared_at__isnull=True).first()
         if open_stop is not None:
             return open_stop
-        checks = Inspection.objects.filter(site=site, stage=Stage.IPQC, schedule__line=line).exclude(completed_at=None)
+        checks = (
+            Inspection.objects.filter(site=site, stage=Stage.IPQC)
+            .filter(Q(schedule__line=line) | Q(schedule=None, work_order__line=line))
+            .exclude(completed_at=None)
+        )
         check = (
             checks.filter(status=InspectionStatus.REJECTED).order_by("-completed_at").first()
             or checks.order_by("-completed_at").first()

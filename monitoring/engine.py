@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F, FloatField, Sum, Value
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -56,6 +56,17 @@ def _number(value) -> float:
     return float(value)
 
 
+def dim_expr(path):
+    """A dimension is an ORM path, or a tuple of paths taken in order (the first that is set)."""
+    if isinstance(path, tuple):
+        return Coalesce(*[F(p) for p in path])
+    return F(path)
+
+
+def filter_dim(qs, path, value):
+    return qs.annotate(f_dim=dim_expr(path)).filter(f_dim=value)
+
+
 def base_queryset(kpi: Kpi, *, site_ids):
     model = apps.get_model(kpi.model)
     qs = model._default_manager.filter(**kpi.filters)
@@ -81,9 +92,9 @@ def raw_rows(
     group = {"g_site": F(kpi.site_field)}
     if dim_key:
         path = kpi.dimensions[dim_key]
-        group["g_dim"] = F(path)
+        group["g_dim"] = dim_expr(path)
         if dim_value is not None:
-            qs = qs.filter(**{path: dim_value})
+            qs = filter_dim(qs, path, dim_value)
     if by_day:
         group["g_day"] = F(kpi.time_field) if _is_date(kpi) else TruncDate(kpi.time_field, tzinfo=tz)
     den = kpi.denominator() if kpi.denominator else Value(0.0, output_field=FloatField())
@@ -280,7 +291,8 @@ def last_records_sums(kpi: Kpi, *, site, n: int, dim_key="", dim_value=None) -> 
                 v
                 for v in base.filter(**_time_filter(kpi, since, timezone.now() + datetime.timedelta(days=1)))
                 .order_by()
-                .values_list(path, flat=True)
+                .annotate(v_dim=dim_expr(path))
+                .values_list("v_dim", flat=True)
                 .distinct()
                 if v is not None
             }
@@ -289,7 +301,7 @@ def last_records_sums(kpi: Kpi, *, site, n: int, dim_key="", dim_value=None) -> 
         values = [dim_value]
     out = {}
     for value in values:
-        qs = base.filter(**{path: value}) if path else base
+        qs = filter_dim(base, path, value) if path else base
         pks = list(qs.order_by(f"-{kpi.time_field}", "-pk").values_list("pk", flat=True)[:n])
         den = kpi.denominator() if kpi.denominator else Value(0.0, output_field=FloatField())
         agg = base.model._default_manager.filter(pk__in=pks).aggregate(num=kpi.numerator(), den=den)
@@ -304,7 +316,7 @@ def records(kpi: Kpi, *, site_ids, start, end, dim_key="", dim_value=None, limit
     for k in keys:
         qs = base_queryset(k, site_ids=site_ids).filter(**_time_filter(k, start, end))
         if dim_key and dim_value is not None and dim_key in k.dimensions:
-            qs = qs.filter(**{k.dimensions[dim_key]: dim_value})
+            qs = filter_dim(qs, k.dimensions[dim_key], dim_value)
         for code, when in qs.order_by(f"-{k.time_field}").values_list(k.code_field, k.time_field).distinct()[:limit]:
             try:
                 url = reverse(k.url_name, args=[code]) if k.url_name else ""
@@ -319,5 +331,5 @@ def latest_record(kpi: Kpi, *, site, start, end, dim_key="", dim_value=None):
     k = KPIS[kpi.ratio_of[0]] if kpi.ratio_of else kpi
     qs = base_queryset(k, site_ids=[site.pk]).filter(**_time_filter(k, start, end))
     if dim_key and dim_value is not None and dim_key in k.dimensions:
-        qs = qs.filter(**{k.dimensions[dim_key]: dim_value})
+        qs = filter_dim(qs, k.dimensions[dim_key], dim_value)
     return qs.order_by(f"-{k.time_field}", "-pk").first()

@@ -12,6 +12,8 @@ from qms.core.kpis import HIGHER, LOWER, Kpi, register_kpi
 
 COMPLETED = {"status__in": ["accepted", "rejected"]}
 INSPECTION = "inspection.Inspection"
+# The line of a patrol check: its schedule's line, else its work order's line.
+LINE = ("schedule__line__code", "work_order__line__code")
 
 
 def _accepted():
@@ -32,7 +34,7 @@ def _inspection_kpis():
         (
             "IPQC",
             _("IPQC pass rate"),
-            {"line": "schedule__line__code", "operation": "operation__name", "part": "part__number"},
+            {"line": LINE, "operation": "operation__name", "part": "part__number"},
         ),
         ("FQC", _("FQC first-pass yield"), {"part": "part__number"}),
     ]
@@ -108,7 +110,7 @@ def _inspection_kpis():
             denominator=_qty("sample_size"),
             scale=100,
             filters={**COMPLETED, "stage": "IPQC"},
-            dimensions={"line": "schedule__line__code", "operation": "operation__name", "part": "part__number"},
+            dimensions={"line": LINE, "operation": "operation__name", "part": "part__number"},
             url_name="inspection:detail",
             order=21,
         )

@@ -186,3 +186,19 @@ def test_certificate_compliance_from_the_scorecards(site):
         KPIS["supplier.cert_compliance"], site_ids=[site.pk], start=month, end=datetime.date(2026, 4, 30)
     )
     assert [p.value for p in pts] == [75.0, None]
+
+
+def test_a_patrol_check_without_schedule_counts_on_its_work_orders_line(site, people):
+    from traceability.models import WorkOrder
+
+    ipqc = f.plan(site, people["qe"], people["qm"], Stage.IPQC, number="RG-3")
+    line = f.line(site, "L7")
+    with audit_context(reason="test"):
+        wo = WorkOrder.objects.create(code="WO-1", site=site, part=ipqc.part, line=line, created_by=people["qe"])
+    insp = f.inspection(ipqc, when=f.at(D1), sample=5, bad=1, accepted=False)
+    with audit_context(reason="test"):
+        insp.work_order = wo
+        insp.save(reason="test")
+    roll(site, keys={"ipqc.defect_rate"})
+    rate = engine.total(KPIS["ipqc.defect_rate"], site_ids=[site.pk], start=D1, end=D1, dim_key="line", dim_value="L7")
+    assert rate.value == 20.0

@@ -39,7 +39,8 @@ class Kpi:
     site_field: str = "site_id"
     filters: dict = field(default_factory=dict)
     excludes: dict = field(default_factory=dict)
-    dimensions: dict = field(default_factory=dict)  # dimension key -> ORM path of a readable code
+    # dimension key -> ORM path of a readable code, or a tuple of paths (the first one set counts)
+    dimensions: dict = field(default_factory=dict)
     ratio_of: tuple[str, str] | None = None  # (numerator KPI key, denominator KPI key)
     code_field: str = "code"  # shown on the drill-down list
     url_name: str = ""  # detail page of one record, reversed with the record's code_field
