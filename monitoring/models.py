@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qms.core.audit import RegulatedModel
 from qms.core.models import Role, Site
+from qms.core.scoping import site_scoped_manager
 
 
 class KpiDaily(models.Model):
@@ -22,6 +23,8 @@ class KpiDaily(models.Model):
     day = models.DateField()
     num = models.FloatField(default=0)
     den = models.FloatField(default=0)
+
+    objects = site_scoped_manager("site", manager_class=models.Manager)
 
     class Meta:
         constraints = [
@@ -75,6 +78,8 @@ class Objective(RegulatedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("quality objective")
         verbose_name_plural = _("quality objectives")
@@ -94,6 +99,8 @@ class ObjectiveReview(RegulatedModel):
     conclusion = models.TextField(_("conclusion"))
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("objective__site")
 
     class Meta:
         ordering = ["-reviewed_at"]
@@ -153,6 +160,8 @@ class AlarmRule(RegulatedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("alarm rule")
         verbose_name_plural = _("alarm rules")
@@ -201,6 +210,8 @@ class Alarm(RegulatedModel):
     action_error = models.TextField(blank=True)
 
     audit_exempt_reason_fields = ("last_value",)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("alarm")
