@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -985,4 +985,44 @@ def line_stop_correct(*, stop, correction: str, user) -> LineStop:
         )
         stop.correction, stop.corrected_by, stop.corrected_at, stop.recheck = correction, user, timezone.now(), recheck
         stop.save()
+    return stop
+
+
+def line_stop_request(*, site, line_code: str, reason: str, user) -> LineStop:
+    """Stop a line on request (an alarm rule: the line's yield fell): the stop cites the line's latest
+    failed patrol check (else its latest check) and is cleared like any other, by a correction and a
+    passing re-check. A line already stopped is not stopped twice."""
+    from qms.core.models import Equipment
+
+    line = Equipment.objects.filter(site=site, code=line_code).first()
+    if line is None:
+        raise InspectionError(_("There is no line %(line)s at this site.") % {"line": line_code})
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        open_stop = LineStop.objects.select_for_update().filter(line=line, cleared_at__isnull=True).first()
+        if open_stop is not None:
+            return open_stop
+        checks = (
+            Inspection.objects.filter(site=site, stage=Stage.IPQC)
+            .filter(Q(schedule__line=line) | Q(schedule=None, work_order__line=line))
+            .exclude(completed_at=None)
+        )
+        check = (
+            checks.filter(status=InspectionStatus.REJECTED).order_by("-completed_at").first()
+            or checks.order_by("-completed_at").first()
+        )
+        if check is None:
+            raise InspectionError(
+                _("Line %(line)s has no patrol check to cite; stop it by hand.") % {"line": line_code}
+            )
+        stop = LineStop.objects.create(
+            site=site, line=line, operation=check.operation, work_order=check.work_order, inspection=check
+        )
+        notification_send(
+            recipients=users_with_role(site=site, roles=[Role.PRODUCTION_SUPERVISOR, Role.QUALITY_MANAGER]),
+            site=site,
+            level="alarm",
+            subject=LazyFormat(gettext_lazy("LINE STOP requested on %(line)s: %(why)s"), line=line_code, why=reason),
+            link=reverse("inspection:line_stops"),
+            dedup_key=f"insp-linestop-request-{stop.pk}",
+        )
     return stop

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "inspection",
     "nonconformance",
     "capa",
+    "monitoring",
     "qms.portal",
 ]
 

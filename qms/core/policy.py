@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "users.manage": {R.ADMINISTRATOR},
     "objectives.manage": {R.QUALITY_MANAGER},
     "alarms.manage": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "alarms.acknowledge": WRITERS,
     # suppliers
     "suppliers.view": ALL,
     "suppliers.change": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},

@@ -161,3 +161,24 @@ def calibration_reminders_send(*, today=None) -> int:
             )
         )
     return sent
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor() -> User:
+    """The explicit actor of automatic steps (an alarm opening an NCR, a job closing a record).
+
+    It cannot sign in (no usable password) and holds no membership: services that check permissions
+    accept it because it is a superuser; nobody can act as it from a browser."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        with audit_context(reason="system actor created", source="system"):
+            user, _created = User.objects.get_or_create(
+                username=SYSTEM_USERNAME,
+                defaults={"display_name": "System 系统", "is_superuser": True, "is_active": True, "is_staff": False},
+            )
+            if _created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+    return user
