@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.numbers import parse_int_key
 from qms.core.views_auth import require, require_site
 
 from . import selectors, services
@@ -229,11 +230,16 @@ def record_values(request, code):
     values = []
     for key, raw in request.POST.items():
         if key.startswith("v-") and raw.strip():
-            _v, cid, n = key.split("-")
+            parsed = parse_int_key(key, parts=2, prefix="v")
+            if parsed is None:
+                # A tampered or stale form: say so instead of failing on the field name.
+                ctx = _detail_context(request, insp, errors=[_("The form is out of date; reload the page.")])
+                return render(request, "inspection/detail.html", ctx, status=400)
+            cid, n = parsed
             values.append(
                 {
-                    "characteristic": int(cid),
-                    "sample_no": int(n),
+                    "characteristic": cid,
+                    "sample_no": n,
                     "raw": raw,
                     "photo": request.FILES.get(f"p-{cid}-{n}"),
                 }

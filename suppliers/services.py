@@ -24,6 +24,7 @@ from compliance import audit_trail
 from compliance.signatures import SignatureCredential, SignatureRefused, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import clean_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role, Site
@@ -145,7 +146,10 @@ SUPPLIER_FIELDS = (
 
 
 def supplier_create(*, user, code: str, name: str, category: str, sites, **fields) -> Supplier:
-    code = code.strip().upper()
+    try:
+        code = clean_code(code, label=_("supplier code"), max_length=30).upper()
+    except DomainError as exc:
+        raise DomainError(exc.message, field="code") from None
     sites = list(sites)
     if not sites:
         raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")

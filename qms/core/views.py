@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -63,6 +64,8 @@ MASTER_DATA = {
 
 @require("masterdata.view")
 def master_data(request, kind="parts"):
+    if kind not in MASTER_DATA:
+        raise Http404(_("There is no master data list “%(kind)s”.") % {"kind": kind[:40]})
     model, columns = MASTER_DATA[kind]
     qs = model.objects.all()
     if kind == "equipment":
