@@ -23,6 +23,7 @@ from qms.core.models import Role
 from qms.core.numbers import NumberError, parse_decimal
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import UploadRefused, check_upload
 
 from . import sampling, signals
 from .models import (
@@ -585,14 +586,19 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
         c = chars.get(v.get("characteristic"))
         if c is None:
             raise InspectionError(_("That characteristic is not part of plan %(p)s.") % {"p": inspection.plan})
-        n = int(v.get("sample_no") or 0)
+        try:
+            n = int(v.get("sample_no") or 0)
+        except (TypeError, ValueError):
+            n = 0
         if not 1 <= n <= inspection.sample_size:
             raise InspectionError(_("Sample %(n)s is outside 1 … %(max)s.") % {"n": n, "max": inspection.sample_size})
         if v.get("raw") in (None, "") and not v.get("photo"):
             continue
         try:
             fields = parse_value(c, v.get("raw"))
-        except InspectionError as exc:
+            # A photo goes through the one upload path: an image by its content, size limited.
+            photo = check_upload(v["photo"], use="photo").content_file() if v.get("photo") else ""
+        except (InspectionError, UploadRefused) as exc:
             errors.append(f"{c.name} #{n}: {exc.message}")
             continue
         rows.append(
@@ -605,7 +611,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
                 submission=key,
                 recorded_by=user,
                 recorded_at=now,
-                photo=v.get("photo") or "",
+                photo=photo,
                 **fields,
             )
         )

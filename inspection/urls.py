@@ -14,6 +14,7 @@ urlpatterns = [
     path("i/<str:code>/", views.detail, name="detail"),
     path("i/<str:code>/values/", views.record_values, name="record"),
     path("i/<str:code>/judge/", views.judge_value, name="judge"),
+    path("i/<str:code>/photo/<int:pk>/", views.photo_download, name="photo"),
     path("i/<str:code>/complete/", views.complete, name="complete"),
     path("release/<code:lot_code>/", views.release, name="release"),
     path("switching/", views.switching_list, name="switching"),

@@ -19,6 +19,7 @@ from qms.core.importing import (
     parse_bool,
     parse_choice,
     parse_date,
+    require_code,
     require_text,
 )
 from qms.core.models import Part, Site, User
@@ -66,7 +67,7 @@ class SupplierImport(ImportKind):
         }
 
     def validate_row(self, row, ctx):
-        code = require_text(row, "code", 30).upper()
+        code = require_code(row, "code", 30).upper()
         check_unique_in_file(ctx, code, _("Supplier %(c)s") % {"c": code})
         site_codes = _split(require_text(row, "sites"))
         sites = []

@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import policy
+from . import importing, policy
 from .forms import ImportForm, LoginForm
 from .importing import import_file
 from .models import Customer, Equipment, Notification, Part
@@ -111,7 +111,8 @@ def import_view(request):
         report = import_file(
             kind=form.cleaned_data["kind"],
             filename=upload.name,
-            content=upload.read(),
+            # Never more than one byte past the limit is read: import_file refuses it with a message.
+            content=upload.read(importing.max_bytes() + 1),
             dry_run=form.cleaned_data["dry_run"],
             user=request.user,
         )

@@ -37,7 +37,7 @@ def test_lot_import_bad_rows_write_nothing(site):
     report = run("lots", "code,part_number,quantity,supplier_code,supplier_lot\nA1,PN-1,10,SUP-1,SL-1\nA2,PN-1,5,,\n")
     assert report.ok and report.written == 2
     a1 = Lot.objects.get(code="A1")
-    assert a1.status == LotStatus.RELEASED and a1.site == site and a1.supplier == s and a1.supplier_lot_code == "SL-1"
+    assert a1.status == LotStatus.QUARANTINE and a1.site == site and a1.supplier == s and a1.supplier_lot_code == "SL-1"
 
 
 @pytest.mark.django_db
