@@ -291,12 +291,15 @@ def _hostile_files(kind):
 
 def test_every_import_kind_survives_hostile_files(settings):
     settings.QMS_IMPORT_MAX_ROWS = 20
+    t0 = time.monotonic()
     _seed()
+    print(f"seeded in {time.monotonic() - t0:.0f} s")
     user = _all_roles_user()
     client = Client(raise_request_exception=True)
     client.force_login(user)
     failures = []
     for kind in sorted(registry.import_kinds):
+        print(f"{kind} at {time.monotonic() - t0:.0f} s")
         for name, content in _hostile_files(kind).items():
             before = _counts()
             upload = SimpleUploadedFile(name, content)
