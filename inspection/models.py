@@ -383,7 +383,7 @@ class Measurement(RegulatedModel):
     passed = models.BooleanField(_("pass"), null=True, blank=True)
     count = models.PositiveIntegerField(_("defects"), null=True, blank=True)
     text = models.TextField(_("remark"), blank=True)
-    photo = models.FileField(_("photo"), upload_to="inspection/photos/%Y/%m/", blank=True)
+    photo = models.FileField(_("photo"), upload_to="private/inspection/photos/%Y/%m/", blank=True)
     ok = models.BooleanField(_("conforming"), null=True)
     gauge = models.ForeignKey("core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submission = models.UUIDField(_("submission"), db_index=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -21,8 +20,10 @@ from qms.core.codes import random_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role
+from qms.core.numbers import NumberError, parse_decimal
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import UploadRefused, check_upload
 
 from . import sampling, signals
 from .models import (
@@ -103,9 +104,10 @@ def _decimal(value, name):
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise InspectionError(_("%(name)s is not a number.") % {"name": name}) from None
+        # Limits and nominal are stored as numeric(16, 6).
+        return parse_decimal(value, label=name, max_digits=16, decimal_places=6)
+    except NumberError as exc:
+        raise InspectionError(exc.message) from None
 
 
 def characteristic_add(
@@ -524,11 +526,9 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
     raw = "" if raw is None else str(raw).strip()
     if characteristic.kind == Kind.VARIABLE:
         try:
-            value = Decimal(raw.replace(",", "."))
-        except InvalidOperation:
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw}) from None
-        if not value.is_finite():
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw})
+            value = parse_decimal(raw, label=characteristic.name, max_digits=16, decimal_places=6)
+        except NumberError as exc:
+            raise InspectionError(exc.message) from None
         return {"value": value}
     if characteristic.kind == Kind.ATTRIBUTE:
         if raw.lower() in ("1", "true", "pass", "ok", "yes"):
@@ -537,7 +537,7 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
             return {"passed": False}
         raise InspectionError(_("Choose pass or fail."))
     if characteristic.kind == Kind.COUNT:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             raise InspectionError(_("Enter the number of defects (0 or more)."))
         return {"count": int(raw)}
     return {"text": raw}
@@ -586,14 +586,19 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
         c = chars.get(v.get("characteristic"))
         if c is None:
             raise InspectionError(_("That characteristic is not part of plan %(p)s.") % {"p": inspection.plan})
-        n = int(v.get("sample_no") or 0)
+        try:
+            n = int(v.get("sample_no") or 0)
+        except (TypeError, ValueError):
+            n = 0
         if not 1 <= n <= inspection.sample_size:
             raise InspectionError(_("Sample %(n)s is outside 1 … %(max)s.") % {"n": n, "max": inspection.sample_size})
         if v.get("raw") in (None, "") and not v.get("photo"):
             continue
         try:
             fields = parse_value(c, v.get("raw"))
-        except InspectionError as exc:
+            # A photo goes through the one upload path: an image by its content, size limited.
+            photo = check_upload(v["photo"], use="photo").content_file() if v.get("photo") else ""
+        except (InspectionError, UploadRefused) as exc:
             errors.append(f"{c.name} #{n}: {exc.message}")
             continue
         rows.append(
@@ -606,7 +611,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
                 submission=key,
                 recorded_by=user,
                 recorded_at=now,
-                photo=v.get("photo") or "",
+                photo=photo,
                 **fields,
             )
         )

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.numbers import parse_int_key
+from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 
 from . import selectors, services
@@ -29,7 +31,7 @@ from .forms import (
     ReleaseForm,
     StartForm,
 )
-from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Stage, SupplierSwitching
+from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Measurement, Stage, SupplierSwitching
 
 
 def _inspection_or_404(request, code, perm="inspection.view") -> Inspection:
@@ -229,11 +231,16 @@ def record_values(request, code):
     values = []
     for key, raw in request.POST.items():
         if key.startswith("v-") and raw.strip():
-            _v, cid, n = key.split("-")
+            parsed = parse_int_key(key, parts=2, prefix="v")
+            if parsed is None:
+                # A tampered or stale form: say so instead of failing on the field name.
+                ctx = _detail_context(request, insp, errors=[_("The form is out of date; reload the page.")])
+                return render(request, "inspection/detail.html", ctx, status=400)
+            cid, n = parsed
             values.append(
                 {
-                    "characteristic": int(cid),
-                    "sample_no": int(n),
+                    "characteristic": cid,
+                    "sample_no": n,
                     "raw": raw,
                     "photo": request.FILES.get(f"p-{cid}-{n}"),
                 }
@@ -416,3 +423,13 @@ def handover(request, operation_id):
     require_site(request, "inspection.view", op.work_order.site)
     verdict = selectors.handover_verdict(op)
     return JsonResponse({"operation": op.pk, "ok": verdict.ok, "reasons": verdict.reasons})
+
+
+@require("inspection.view")
+def photo_download(request, code, pk):
+    """A defect photo, to users who may see the inspection at its site (the download is logged)."""
+    insp = _inspection_or_404(request, code, "inspection.view")
+    m = get_object_or_404(Measurement.objects.exclude(photo=""), pk=pk, inspection=insp)
+    return file_response(
+        request, m.photo, name=f"{insp.code}-{m.sample_no}-{m.photo.name.rsplit('/', 1)[-1]}", record=m
+    )

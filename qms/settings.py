@@ -244,6 +244,17 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
 
+# Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
+QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+QMS_IMPORT_MAX_ROWS = int(os.environ.get("QMS_IMPORT_MAX_ROWS", 10_000))
+# Uploads, per use (qms.core.uploads.USES); files are content-sniffed and stored under MEDIA_ROOT.
+QMS_UPLOAD_MAX_BYTES = {
+    "certificate": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_CERTIFICATE", 10 * 1024 * 1024)),
+    "ppap": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PPAP", 20 * 1024 * 1024)),
+    "attachment": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_ATTACHMENT", 10 * 1024 * 1024)),
+    "photo": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PHOTO", 5 * 1024 * 1024)),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

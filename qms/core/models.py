@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import RegulatedModel, RegulatedQuerySet
+from .codes import validate_code
 from .scoping import site_scoped_manager
 
 
@@ -104,7 +105,7 @@ class PartType(models.TextChoices):
 
 
 class Part(RegulatedModel):
-    number = models.CharField(_("part number"), max_length=60)
+    number = models.CharField(_("part number"), max_length=60, validators=[validate_code])
     revision = models.CharField(_("revision"), max_length=10, default="A")
     name = models.CharField(_("name"), max_length=200)
     part_type = models.CharField(_("type"), max_length=20, choices=PartType.choices)
@@ -125,7 +126,7 @@ class Part(RegulatedModel):
 
 
 class Customer(RegulatedModel):
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    code = models.CharField(_("code"), max_length=30, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
     country = models.CharField(_("country"), max_length=60, blank=True)
@@ -149,7 +150,7 @@ class EquipmentKind(models.TextChoices):
 
 
 class Equipment(RegulatedModel):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))

@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import policy
+from . import importing, policy
 from .forms import ImportForm, LoginForm, QmsPasswordResetForm, throttled_message
 from .importing import import_file
 from .models import Customer, Equipment, Notification, Part
@@ -122,6 +123,8 @@ MASTER_DATA = {
 
 @require("masterdata.view")
 def master_data(request, kind="parts"):
+    if kind not in MASTER_DATA:
+        raise Http404(_("There is no master data list “%(kind)s”.") % {"kind": kind[:40]})
     model, columns = MASTER_DATA[kind]
     qs = model.objects.all()
     if kind == "equipment":
@@ -167,7 +170,8 @@ def import_view(request):
         report = import_file(
             kind=form.cleaned_data["kind"],
             filename=upload.name,
-            content=upload.read(),
+            # Never more than one byte past the limit is read: import_file refuses it with a message.
+            content=upload.read(importing.max_bytes() + 1),
             dry_run=form.cleaned_data["dry_run"],
             user=request.user,
         )
