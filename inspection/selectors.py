@@ -208,13 +208,16 @@ def coa_context(lot) -> dict:
         rows = []
         for c in insp.plan.characteristics.all():
             vals = [m for m in ms if m.characteristic_id == c.pk]
-            numbers = [m.value for m in vals if m.value is not None]
+            numbers = [m for m in vals if m.value is not None]
+            low = min(numbers, key=lambda m: m.value) if numbers else None
+            high = max(numbers, key=lambda m: m.value) if numbers else None
             rows.append(
                 {
                     "c": c,
                     "n": len(vals),
-                    "min": min(numbers) if numbers else None,
-                    "max": max(numbers) if numbers else None,
+                    # printed at the resolution the inspector entered
+                    "min": low.display_value if low else None,
+                    "max": high.display_value if high else None,
                     "bad": sum(1 for m in vals if m.ok is False),
                 }
             )

@@ -529,7 +529,14 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
             raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw}) from None
         if not value.is_finite():
             raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw})
-        return {"value": value}
+        if abs(value) >= Decimal("1e10"):
+            raise InspectionError(_("“%(v)s” is too large for a measured value.") % {"v": raw})
+        places = max(0, -value.as_tuple().exponent)
+        if places > 6:  # the column keeps 6 places: trailing zeros may go, significant digits may not
+            if value != value.quantize(Decimal("1e-6")):
+                raise InspectionError(_("“%(v)s” has more than 6 decimal places.") % {"v": raw})
+            places = 6
+        return {"value": value, "decimals": places}
     if characteristic.kind == Kind.ATTRIBUTE:
         if raw.lower() in ("1", "true", "pass", "ok", "yes"):
             return {"passed": True}

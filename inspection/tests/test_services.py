@@ -43,8 +43,8 @@ def _iqc(site, ring, qty=1000, sup=None):
         ("9.979", False),
         ("10.021", False),
         ("10.0200000", True),
-        ("10.02000001", False),
-        ("9.97999999", False),
+        ("10.020001", False),
+        ("9.979999", False),
         ("10", True),
         ("-10", False),
     ],
@@ -54,6 +54,14 @@ def test_limits_are_inclusive_and_exact(site, people, ring, value, ok):
     c = pl.characteristics.get()
     assert (c.lower_limit, c.upper_limit) == (Decimal("9.98"), Decimal("10.02"))
     assert services.judge(c, services.parse_value(c, value)) is ok
+
+
+@pytest.mark.parametrize("value", ["10.02000001", "9.97999999"])
+def test_more_places_than_the_record_keeps_are_refused(site, people, ring, value):
+    """Stored with 6 places, 10.02000001 would read 10.020000 yet be judged out of limits: refuse it."""
+    c = ring[1].characteristics.get()
+    with pytest.raises(DomainError, match="6 decimal places"):
+        services.parse_value(c, value)
 
 
 def test_plan_approval_is_signed_and_not_by_author(site, people):
