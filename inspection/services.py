@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -556,27 +557,34 @@ def judge(characteristic: Characteristic, fields: dict) -> bool | None:
     )
 
 
-def gauge_problems(characteristics, on=None) -> list[str]:
+def gauge_problems(characteristics, on=None) -> dict[int, str]:
+    """Characteristic id -> why its gauge may not be used (past its calibration due date)."""
     on = on or timezone.localdate()
-    out = []
+    out: dict[int, str] = {}
     for c in characteristics:
         g = c.gauge
         if g is not None and g.calibration_overdue(on):
-            out.append(
-                _(
-                    "Gauge %(g)s for “%(c)s” is past its calibration due date (due %(d)s); it cannot be used for a measurement (IATF 16949 7.1.5)."
-                )
-                % {"g": f"{g.code} {g.name}", "c": c.name, "d": g.calibration_due}
-            )
+            out[c.pk] = _(
+                "Gauge %(g)s for “%(c)s” is past its calibration due date (due %(d)s); it cannot be used for a measurement (IATF 16949 7.1.5)."
+            ) % {"g": f"{g.code} {g.name}", "c": c.name, "d": g.calibration_due}
     return out
 
 
-def measurements_record(*, inspection, values: list[dict], submission_key, user) -> int:
+@dataclass(frozen=True)
+class Recorded:
+    """What one submission recorded, and the characteristics whose values were refused (id -> why)."""
+
+    recorded: int
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def measurements_record(*, inspection, values: list[dict], submission_key, user) -> Recorded:
     """Record one submission of values: [{"characteristic": id, "sample_no": n, "raw": "10.01", "photo": file?}].
 
     Idempotent by `submission_key` (UUID from the form): a resubmitted form records nothing twice. All
-    values of one submission are written with one bulk insert (each is audited). Returns how many values
-    were recorded by this call.
+    values of one submission are written with one bulk insert (each is audited). Values measured with a
+    gauge past its calibration are not recorded (IATF 16949 7.1.5) and are returned in `refused`; the other
+    values of the submission are recorded. An unreadable value refuses the whole submission.
     """
     policy.check(user, "inspection.perform", inspection.site)
     try:
@@ -584,9 +592,8 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
     except (ValueError, TypeError):
         raise InspectionError(_("The form has no valid submission key; reload the page.")) from None
     chars = {c.pk: c for c in inspection.plan.characteristics.select_related("gauge")}
-    problems = gauge_problems([chars[v["characteristic"]] for v in values if v.get("characteristic") in chars])
-    if problems:
-        raise InspectionError(" ".join(dict.fromkeys(problems)))
+    problems = gauge_problems(chars.values())
+    refused: dict[int, str] = {}
     rows, errors = [], []
     now = timezone.now()
     for v in values:
@@ -597,6 +604,9 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
         if not 1 <= n <= inspection.sample_size:
             raise InspectionError(_("Sample %(n)s is outside 1 … %(max)s.") % {"n": n, "max": inspection.sample_size})
         if v.get("raw") in (None, "") and not v.get("photo"):
+            continue
+        if c.pk in problems:
+            refused[c.pk] = problems[c.pk]
             continue
         try:
             fields = parse_value(c, v.get("raw"))
@@ -619,6 +629,8 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
         )
     if errors:
         raise InspectionError(" ".join(errors))
+    if not rows and refused:
+        return Recorded(0, refused)
     with transaction.atomic(), audit_context(user=user, reason=_("measurements recorded")):
         insp = Inspection.objects.select_for_update().get(pk=inspection.pk)
         if not insp.is_open:
@@ -629,7 +641,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
             key=key, defaults={"inspection": insp, "user": user, "values": len(rows)}
         )
         if not created:
-            return 0
+            return Recorded(0, refused)
         taken = set(
             Measurement.objects.filter(inspection=insp, sample_no__in={r.sample_no for r in rows}).values_list(
                 "characteristic_id", "sample_no"
@@ -649,7 +661,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
             insp.start()
             insp.inspector = user
             insp.save(reason=_("inspection started"))
-    return len(rows)
+    return Recorded(len(rows), refused)
 
 
 def inspection_summary(inspection) -> dict:

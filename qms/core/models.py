@@ -153,6 +153,8 @@ class Equipment(RegulatedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    calibrated_on = models.DateField(_("last calibrated on"), null=True, blank=True)
+    calibration_certificate = models.CharField(_("calibration certificate"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
