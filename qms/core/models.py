@@ -64,6 +64,10 @@ class Site(RegulatedModel):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry profile"), max_length=20, choices=Industry.choices)
     address = models.TextField(_("address"), blank=True)
+    # who customers and authorities reach at this plant (recall letters, CoAs)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
     requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
