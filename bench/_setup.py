@@ -13,6 +13,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from qms.core.scoping import system_scope  # noqa: E402
+
+# Benchmarks act as the system across sites, as management commands do (entered once, for the process).
+system_scope().__enter__()
+
 
 def timed(fn, repeat: int) -> list[float]:
     """Milliseconds of each of `repeat` calls."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.scoping import site_scoped_manager
 
 
 
@@ -93,6 +94,8 @@ class InspectionPlan(RegulatedModel):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("inspection plan")
         verbose_name_plural = _("inspection plans")
@@ -158,6 +161,8 @@ class Characteristic(RegulatedModel):
     )
     method = models.CharField(_("method"), max_length=200, blank=True)
     is_lab_test = models.BooleanField(_("laboratory test (legal limit)"), default=False)
+
+    objects = site_scoped_manager("plan__site")
 
     class Meta:
         verbose_name = _("characteristic")
@@ -228,6 +233,8 @@ class Station(RegulatedModel):
     inspectors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("inspectors")
     )
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("inspection station")
@@ -312,6 +319,8 @@ class Inspection(RegulatedModel):
         verbose_name=_("inspector"),
     )
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
@@ -377,6 +386,8 @@ class Measurement(RegulatedModel):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
+    objects = site_scoped_manager("inspection__site")
+
     class Meta:
         verbose_name = _("measurement")
         verbose_name_plural = _("measurements")
@@ -409,6 +420,8 @@ class Submission(models.Model):
     values = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = site_scoped_manager("inspection__site", manager_class=models.Manager)
+
 
 class SupplierSwitching(RegulatedModel):
     """ISO 2859-1 switching state for one supplier x part at one site."""
@@ -430,6 +443,8 @@ class SupplierSwitching(RegulatedModel):
     reduced_approved_at = models.DateTimeField(null=True, blank=True)
     lots = models.PositiveIntegerField(default=0)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("switching state")
         verbose_name_plural = _("switching states")
@@ -447,6 +462,8 @@ class SwitchingEvent(RegulatedModel):
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("switching__site")
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -467,6 +484,8 @@ class IpqcSchedule(RegulatedModel):
     grace_minutes = models.PositiveIntegerField(_("overdue after (minutes)"), default=30)
     next_due_at = models.DateTimeField(_("next check due"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("IPQC schedule")
@@ -500,6 +519,8 @@ class LineStop(RegulatedModel):
     recheck = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     cleared_at = models.DateTimeField(null=True, blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("line stop")
         verbose_name_plural = _("line stops")
@@ -521,6 +542,8 @@ class LotRelease(RegulatedModel):
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)
+
+    objects = site_scoped_manager("lot__site")
 
     class Meta:
         verbose_name = _("lot release")
