@@ -158,3 +158,14 @@ def render_report_pdf(
                 changes={"sha256": [None, stored.sha256], "params": [None, effective], "language": [None, language]},
             )
     return pdf, stored
+
+
+def stored_report_bytes(stored: GeneratedReport) -> bytes | None:
+    """The stored file of a generated report, or None when it is missing or no longer matches its SHA-256
+    (not an authentic copy: never hand it out)."""
+    try:
+        with stored.file.open("rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == stored.sha256 else None

@@ -15,6 +15,17 @@ from qms.core.audit import RegulatedModel
 from qms.core.scoping import site_scoped_manager
 
 
+def format_decimal(value, places: int | None) -> str:
+    """Fixed-point text with `places` decimals (None: as stored, without trailing zeros); never "1E+1"."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if places is None:
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
 class Stage(models.TextChoices):
     IQC = "IQC", _("Incoming inspection (IQC)")
     FAI = "FAI", _("First article inspection (FAI)")
@@ -175,11 +186,19 @@ class Characteristic(RegulatedModel):
     def __str__(self):
         return self.name
 
+    def format(self, value) -> str:
+        """A value or limit of this characteristic printed with its decimals."""
+        return format_decimal(value, self.decimals)
+
+    @property
+    def limits_for_script(self) -> tuple[str, str]:
+        """Exact limits for the tablet's red/green script (plain digits, never "1E+1")."""
+        return format_decimal(self.lower_limit, None), format_decimal(self.upper_limit, None)
+
     @property
     def limits_text(self) -> str:
-        q = Decimal(1).scaleb(-self.decimals)
-        lo = self.lower_limit.quantize(q) if self.lower_limit is not None else None
-        hi = self.upper_limit.quantize(q) if self.upper_limit is not None else None
+        lo = self.format(self.lower_limit) if self.lower_limit is not None else None
+        hi = self.format(self.upper_limit) if self.upper_limit is not None else None
         unit = f" {self.unit}" if self.unit else ""
         if lo is not None and hi is not None:
             return f"{lo} … {hi}{unit}"
@@ -380,6 +399,8 @@ class Measurement(RegulatedModel):
     )
     sample_no = models.PositiveIntegerField(_("sample"))
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=6, null=True, blank=True)
+    # the resolution the inspector entered ("12.00" -> 2): the column keeps 6 places, prints keep these
+    decimals = models.PositiveSmallIntegerField(_("decimal places entered"), null=True, blank=True)
     passed = models.BooleanField(_("pass"), null=True, blank=True)
     count = models.PositiveIntegerField(_("defects"), null=True, blank=True)
     text = models.TextField(_("remark"), blank=True)
@@ -402,6 +423,17 @@ class Measurement(RegulatedModel):
 
     def __str__(self):
         return f"{self.inspection_id} #{self.sample_no} {self.characteristic_id}"
+
+    @property
+    def display_value(self) -> str:
+        """The value at the resolution entered (values recorded before it was kept: the characteristic's
+        decimals when the characteristic is loaded, else without trailing zeros)."""
+        if self.value is None:
+            return ""
+        places = self.decimals
+        if places is None and "characteristic" in self._state.fields_cache:
+            places = self.characteristic.decimals
+        return format_decimal(self.value, places)
 
 
 class Submission(models.Model):

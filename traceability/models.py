@@ -537,6 +537,14 @@ class RecallCustomer(RegulatedModel):
     quantity_recovered = models.DecimalField(_("quantity recovered"), max_digits=14, decimal_places=3, default=0)
     lots = models.TextField(_("lots shipped"), blank=True)  # comma-separated codes, frozen with the scope
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    letter = models.ForeignKey(
+        "compliance.GeneratedReport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recall letter"),
+    )
 
     objects = site_scoped_manager("recall__site")
 

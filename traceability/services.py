@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance import audit_trail
+from compliance.models import GeneratedReport
 from compliance.signatures import signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
@@ -802,20 +803,41 @@ def recall_notify(*, recall, user) -> Recall:
     return recall
 
 
+def recall_letter_store(*, recall_customer) -> GeneratedReport:
+    """The customer's recall letter as a stored generated report (PDF in the customer's language, its
+    SHA-256 kept): generated once, findable from the recall, the same file e-mailed and downloaded."""
+    from compliance.pdf import render_report_pdf
+
+    rc = recall_customer
+    if rc.letter_id:
+        return rc.letter
+    _pdf, stored = render_report_pdf(
+        key="traceability.recall_letter",
+        params={"recall": rc.recall.code, "customer": rc.customer.code},
+        language=rc.customer.language or "en",
+    )
+    with transaction.atomic(), audit_context(reason=_("recall letter generated"), source="job"):
+        locked = RecallCustomer.objects.select_for_update().get(pk=rc.pk)
+        if locked.letter_id is None:  # a concurrent run stored one first: keep that one
+            locked.letter = stored
+            locked.save()
+        rc.letter = locked.letter
+    return rc.letter
+
+
 def recall_notifications_send(*, recall_id: int) -> int:
-    """Send each customer not yet notified its letter (PDF in the customer's language) by e-mail.
-    Idempotent: notified customers are skipped. When all are done, the recall is in progress."""
+    """Send each customer not yet notified its letter (stored as a generated report, in the customer's
+    language) by e-mail. Idempotent: notified customers are skipped, a letter is generated once. When all
+    are done, the recall is in progress."""
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.utils import translation
 
-    from .reports import recall_letter_pdf
-
     recall = Recall.objects.get(pk=recall_id)
     sent = 0
-    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer"):
+    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer", "recall", "letter"):
         lang = rc.customer.language or "en"
-        pdf = recall_letter_pdf(recall=recall, recall_customer=rc, language=lang)
+        letter = recall_letter_store(recall_customer=rc)
         with translation.override(lang):
             subject = _("Recall notice %(code)s") % {"code": recall.code}
             if recall.is_mock:
@@ -826,6 +848,8 @@ def recall_notifications_send(*, recall_id: int) -> int:
             ) % {"code": recall.code}
         to = [rc.customer.email] if rc.customer.email else []
         if to:
+            with letter.file.open("rb") as fh:
+                pdf = fh.read()
             msg = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
             msg.attach(f"{recall.code}-{rc.customer.code}.pdf", pdf, "application/pdf")
             msg.send()

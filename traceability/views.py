@@ -361,6 +361,31 @@ def recall_list(request):
 
 
 @require("recall.manage")
+def recall_letter(request, code, rc_id):
+    """The stored letter sent to one customer of a recall (the generated report, checked against its
+    SHA-256 before it leaves)."""
+    from compliance.pdf import stored_report_bytes
+
+    recall = get_object_or_404(Recall.objects.select_related("site"), code=code)
+    require_site(request, "recall.manage", recall.site)
+    rc = get_object_or_404(
+        RecallCustomer.objects.select_related("customer", "letter"), pk=rc_id, recall=recall, letter__isnull=False
+    )
+    data = stored_report_bytes(rc.letter)
+    if data is None:
+        messages.error(
+            request,
+            _("The stored letter %(number)s is missing or does not match its SHA-256: it is not an authentic copy.")
+            % {"number": rc.letter.document_number},
+        )
+        return redirect("traceability:recall", code=recall.code)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{rc.letter.document_number}.pdf"'
+    response["X-PDF-SHA256"] = rc.letter.sha256
+    return response
+
+
+@require("recall.manage")
 def recall_detail(request, code):
     recall = get_object_or_404(Recall.objects.select_related("site", "created_by"), code=code)
     require_site(request, "recall.manage", recall.site)
@@ -413,7 +438,7 @@ def recall_detail(request, code):
             "scope_lots": scope_lots,
             "scope_count": recall.scope_lots.count(),
             "in_stock_count": recall.scope_lots.filter(in_stock=True).count(),
-            "customers": list(recall.customers.select_related("customer")),
+            "customers": list(recall.customers.select_related("customer", "letter")),
             "effect": services.recall_effectiveness(recall),
             "approve_form": approve_form,
             "signatures": signatures_with_validity(recall),

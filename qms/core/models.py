@@ -66,6 +66,10 @@ class Site(RegulatedModel):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry profile"), max_length=20, choices=Industry.choices)
     address = models.TextField(_("address"), blank=True)
+    # who customers and authorities reach at this plant (recall letters, CoAs)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
     requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
@@ -155,6 +159,8 @@ class Equipment(RegulatedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    calibrated_on = models.DateField(_("last calibrated on"), null=True, blank=True)
+    calibration_certificate = models.CharField(_("calibration certificate"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = site_scoped_manager("site")
