@@ -5,6 +5,7 @@ split across pages. Chinese renders with the bundled CJK font (fonts-wqy-microhe
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import logging
 import re
@@ -58,6 +59,21 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
+def checkpoint_footer() -> str:
+    """The latest audit-trail checkpoint, printed on every page: a reader can later prove the trail held
+    at least this many entries with this head when the document was made."""
+    from .anchors import latest_checkpoint
+
+    cp = latest_checkpoint()
+    if cp is None:
+        return ""
+    return _("Audit trail checkpoint #%(seq)s · %(hash)s · %(at)s UTC") % {
+        "seq": cp.seq,
+        "hash": cp.head_hash[:12],
+        "at": cp.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 def _user_label(user) -> str:
     if user is not None and getattr(user, "pk", None):
         return f"{user.printed_name} ({user.get_username()})"
@@ -109,6 +125,7 @@ def render_report_pdf(
                 "generated_at": generated_at,
                 "generated_by": _user_label(user),
                 "content_sha256": content_sha,
+                "checkpoint": checkpoint_footer(),
                 "language": language,
                 "site_name": settings.QMS_SITE_NAME,
                 "page_counter_css": page_counter_css(),
@@ -141,3 +158,14 @@ def render_report_pdf(
                 changes={"sha256": [None, stored.sha256], "params": [None, effective], "language": [None, language]},
             )
     return pdf, stored
+
+
+def stored_report_bytes(stored: GeneratedReport) -> bytes | None:
+    """The stored file of a generated report, or None when it is missing or no longer matches its SHA-256
+    (not an authentic copy: never hand it out)."""
+    try:
+        with stored.file.open("rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == stored.sha256 else None

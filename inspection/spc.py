@@ -128,7 +128,7 @@ def _subgroups(subgroups: Sequence[Sequence[Number]]) -> np.ndarray:
     if len(sizes) != 1:
         raise SpcError("All subgroups must have the same size.")
     constants(sizes.pop())  # validates the size
-    return np.vstack([_floats(g) for g in rows])
+    return _floats(rows)
 
 
 def xbar_r_limits(subgroups: Sequence[Sequence[Number]]) -> tuple[Limits, Limits]:
