@@ -45,7 +45,7 @@ def notified(site, make_user, plant):  # noqa: F811
 
 
 def test_each_customer_letter_is_a_stored_generated_report(notified, tmp_path):
-    recall, _author, plant = notified
+    recall, _author, plant = notified  # noqa: F811 - the fixture, unpacked
     letters = {rc.customer.code: rc.letter for rc in recall.customers.select_related("customer", "letter")}
     assert all(isinstance(x, GeneratedReport) for x in letters.values())
     assert {x.key for x in letters.values()} == {"traceability.recall_letter"}
