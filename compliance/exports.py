@@ -20,6 +20,7 @@ import tempfile
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -163,6 +164,8 @@ def export_job_run_now(*, job_id: int) -> ExportJob | None:
             return _run_table(job, report, user)
     except DomainError as exc:
         return _finish(job_id, status=ExportStatus.FAILED, message=str(exc))
+    except PermissionDenied:
+        return _finish(job_id, status=ExportStatus.FAILED, message=_("You may not read these records at their site."))
     except Exception as exc:  # noqa: BLE001 - the requester is told, the administrator gets the log
         log.exception("export %s failed", job_id)
         return _finish(

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qms.core import policy
 from qms.core.scoping import is_site_scoped, visible_or_none
 
 from .audit_trail import chain_quick_check
@@ -28,8 +28,10 @@ from .selectors import (
     audit_entries,
     entry_rows,
     get_model_or_none,
+    may_view_record_trail,
     model_verbose,
     parse_date,
+    record_site_id,
 )
 from .signatures import signatures_with_validity
 
@@ -94,10 +96,9 @@ def _record_query(params: dict, user=None):
             field="model",
         )
     instance = visible_or_none(model, object_id)
-    qs = audit_entries(model=label, object_id=object_id)
-    site_id = getattr(instance, "site_id", None)
-    if site_id is not None and user is not None and not policy.can(user, "audit.view", site_id):
-        instance = None  # another site's record: answered like a record that does not exist
+    if not may_view_record_trail(user, label=label, site_id=record_site_id(label, object_id, instance)):
+        raise PermissionDenied("audit.view")
+    qs = audit_entries(viewer=user, model=label, object_id=object_id)
     if instance is None and (is_site_scoped(model) or not qs.exists()):
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
@@ -122,27 +123,27 @@ def build_record(params: dict, user) -> dict:
     )
 
 
-def _user_query(params: dict):
+def _user_query(params: dict, user):
     username = params["user"].strip()
     date_from, date_to = _dates(params)
     User = get_user_model()
     person = User._base_manager.filter(username__iexact=username).first()
-    if person is None and not audit_entries(username=username).exists():
+    if person is None and not audit_entries(viewer=user, username=username).exists():
         raise ReportError(
             _("There is no user “%(user)s” (parameter “user”). Give the username, e.g. qm.") % {"user": username},
             field="user",
         )
     if person is not None:
-        qs = audit_entries(user_id=person.pk, date_from=date_from, date_to=date_to)
+        qs = audit_entries(viewer=user, user_id=person.pk, date_from=date_from, date_to=date_to)
         who = f"{person.printed_name} ({person.get_username()})"
     else:
-        qs = audit_entries(username=username, date_from=date_from, date_to=date_to)
+        qs = audit_entries(viewer=user, username=username, date_from=date_from, date_to=date_to)
         who = username
     return username, who, date_from, date_to, qs
 
 
 def build_user(params: dict, user) -> dict:
-    username, who, date_from, date_to, qs = _user_query(params)
+    username, who, date_from, date_to, qs = _user_query(params, user)
     return _context(
         qs,
         title=_("Audit trail of user %(user)s, %(from)s to %(to)s") % {"user": who, "from": date_from, "to": date_to},
@@ -154,7 +155,7 @@ def build_user(params: dict, user) -> dict:
 
 def build_trail(params: dict, user) -> dict:
     date_from, date_to = _dates(params)
-    qs = audit_entries(date_from=date_from, date_to=date_to)
+    qs = audit_entries(viewer=user, date_from=date_from, date_to=date_to)
     return _context(
         qs,
         title=_("Audit trail, %(from)s to %(to)s") % {"from": date_from, "to": date_to},
@@ -221,12 +222,12 @@ def table_record(params, user) -> Table:
 
 
 def table_user(params, user) -> Table:
-    return _audit_table(_user_query(params)[-1])
+    return _audit_table(_user_query(params, user)[-1])
 
 
 def table_trail(params, user) -> Table:
     date_from, date_to = _dates(params)
-    return _audit_table(audit_entries(date_from=date_from, date_to=date_to))
+    return _audit_table(audit_entries(viewer=user, date_from=date_from, date_to=date_to))
 
 
 # --- the access log ----------------------------------------------------------------------------------

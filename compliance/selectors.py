@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
@@ -262,8 +262,57 @@ def entry_rows(entries) -> list[EntryRow]:
     return rows
 
 
+# Entries without a site describe global records. Master data (parts, customers, suppliers, defect codes)
+# is visible to everyone who may read the trail; user accounts are personal data, visible only to those who
+# hold audit.verify (quality managers, administrators).
+RESTRICTED_GLOBAL_MODELS = frozenset({"core.user"})
+
+
+def audit_scope(viewer) -> Q:
+    """The entries `viewer` may read: those of the sites where they hold audit.view, and global ones as
+    above. `viewer=None` is the command line / system (everything)."""
+    from qms.core import policy
+
+    if viewer is None:
+        return Q()
+    q = Q(site_id__in=policy.sites_for(viewer, "audit.view"))
+    if policy.can(viewer, "audit.verify"):
+        q |= Q(site_id__isnull=True)
+    elif policy.can(viewer, "audit.view"):
+        q |= Q(site_id__isnull=True) & ~Q(model__in=RESTRICTED_GLOBAL_MODELS)
+    return q
+
+
+def may_view_record_trail(viewer, *, label: str, site_id: int | None) -> bool:
+    """May `viewer` see the trail of a record of type `label` filed under `site_id`?"""
+    from qms.core import policy
+
+    if viewer is None:
+        return True
+    if site_id is not None:
+        return policy.can(viewer, "audit.view", site_id)
+    if label in RESTRICTED_GLOBAL_MODELS:
+        return policy.can(viewer, "audit.verify")
+    return policy.can(viewer, "audit.view")
+
+
+def record_site_id(label: str, object_id: str, instance=None) -> int | None:
+    """The site a record's trail is filed under: from the record, else from its newest entry."""
+    from .audit_trail import site_of
+
+    if instance is not None:
+        return site_of(instance)
+    return (
+        AuditEntry.objects.filter(model=label, object_id=str(object_id), site_id__isnull=False)
+        .order_by("-seq")
+        .values_list("site_id", flat=True)
+        .first()
+    )
+
+
 def audit_entries(
     *,
+    viewer,
     model: str = "",
     object_id: str = "",
     username: str = "",
@@ -273,10 +322,9 @@ def audit_entries(
     action: str = "",
     record: str = "",
 ) -> QuerySet[AuditEntry]:
-    """Entries matching the filters, in chain order. Dates are whole UTC days, both ends included.
-    `record` is a code or number as people write it (NCR-2026-0001, a lot or part number): entries whose
-    record's text contains it."""
-    qs = AuditEntry.objects.all()
+    """Entries `viewer` may read (audit_scope) matching the filters, in chain order. Dates are whole UTC
+    days, both ends included. `viewer` is required: pass None only for the command line / system."""
+    qs = AuditEntry.objects.filter(audit_scope(viewer))
     if record:
         qs = qs.filter(object_repr__icontains=record.strip())
     if model:
@@ -294,17 +342,6 @@ def audit_entries(
     if action:
         qs = qs.filter(action=action)
     return qs.order_by("seq")
-
-
-def audit_entries_for_user(user, **filters) -> QuerySet[AuditEntry]:
-    """The audit trail `user` may read: the one place the audit pages and reports take entries from.
-    Entries do not carry a site yet, so this is every entry for holders of audit.view; when entries get
-    their site, this narrows to `policy.sites_for(user, "audit.view")` and every page follows."""
-    from qms.core import policy
-
-    if not policy.can(user, "audit.view"):
-        return AuditEntry.objects.none()
-    return audit_entries(**filters)
 
 
 def access_events(

@@ -17,3 +17,10 @@ def export_job_run(job_id: int) -> str:
 
     job = export_job_run_now(job_id=job_id)
     return job.status if job is not None else "missing"
+
+
+def audit_checkpoint() -> int:
+    from .anchors import checkpoint_create
+
+    cp = checkpoint_create()
+    return cp.seq if cp else 0

@@ -164,7 +164,7 @@ def test_a_generated_report_of_another_site_cannot_be_downloaded(login, site, ot
     refused = other.get(
         reverse("compliance:report_pdf", args=["audit.record"]), {"model": "nonconformance.ncr", "id": ncr.pk}
     )
-    assert refused.status_code == 400 and GeneratedReport.objects.count() == 1
+    assert refused.status_code in (400, 403) and GeneratedReport.objects.count() == 1
     assert other.get(reverse("compliance:generated_download", args=[stored.pk])).status_code == 404
     assert stored.document_number not in other.get(reverse("compliance:generated_reports")).content.decode()
     auditor = make_user("aud", roles=[Role.AUDITOR])

@@ -1,23 +1,12 @@
-"""The access log is evidence (qms_refuse_change() comes from 0002): PostgreSQL refuses UPDATE, DELETE and TRUNCATE on it.
-
-TRUNCATE is allowed only where the database setting `qms.allow_evidence_truncate` is "on" (the test
-databases, whose flushes truncate every table; conftest.py sets it). Never set it in production."""
+"""The access log is evidence: PostgreSQL refuses UPDATE, DELETE and TRUNCATE on it, with the same
+trigger functions as the other evidence tables (qms_refuse_change from 0002, qms_refuse_truncate from
+0004: only a superuser session that sets qms.allow_evidence_truncate, the test suite's flush, passes)."""
 
 from django.db import migrations
 
 TABLE = "compliance_accessevent"
 
 SQL = f"""
-CREATE OR REPLACE FUNCTION qms_refuse_truncate() RETURNS trigger AS $$
-BEGIN
-  IF coalesce(current_setting('qms.allow_evidence_truncate', true), '') = 'on' THEN
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'The table % is append-only: TRUNCATE is not allowed (regulated evidence).', TG_TABLE_NAME
-    USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-
 CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
   FOR EACH ROW EXECUTE FUNCTION qms_refuse_change();
 CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
@@ -41,5 +30,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("compliance", "0003_access_event")]
+    dependencies = [("compliance", "0005_access_event")]
     operations = [migrations.RunPython(forwards, backwards)]
