@@ -28,8 +28,8 @@ from .models import (
     Inspection,
     LimitsStatus,
     LineStop,
-    Special,
     SpcSignal,
+    Special,
     Stage,
 )
 from .spc_charts import spc_chart, spc_subgroups, trial_limits
