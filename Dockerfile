@@ -12,7 +12,7 @@ RUN npm install --no-audit --no-fund --loglevel=error
 COPY . .
 # The same build step CI runs in `make prod-smoke` (vendor files with their source maps, catalogues, static).
 RUN SECRET_KEY=build scripts/build-static
-RUN useradd --system --home /app qms && mkdir -p /data/media && chown -R qms /app /data
+RUN useradd --system --home /app qms && mkdir -p /data/media /data/anchors && chown -R qms /app /data
 USER qms
 ENV MEDIA_ROOT=/data/media
 EXPOSE 8000

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 PIP := .venv/bin/pip
-APPS := suppliers traceability inspection nonconformance capa compliance
+APPS := suppliers traceability inspection nonconformance capa monitoring compliance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: WeasyPrint's Pango, a CJK font for Chinese PDFs, gettext, poppler (PDF checks), Chromium (browser test), curl (prod-smoke).
 DEB_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils chromium curl
@@ -63,6 +63,7 @@ lint: venv
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=ci-$$(head -c 64 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=qms.example.com \
+	  AUDIT_ANCHOR_KEY=ci-$$(head -c 32 /dev/urandom | base64 | tr -d '/+=') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # The quick-start path on SQLite: migrate, seed, every top-level page per demo role.

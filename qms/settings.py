@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "inspection",
     "nonconformance",
     "capa",
+    "monitoring",
     "qms.portal",
 ]
 
@@ -154,6 +155,14 @@ WHITENOISE_USE_FINDERS = DEBUG  # serve straight from the app folders in the qui
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Audit-trail anchors (docs/audit-trail.md): the checkpoint signing key (a file path or the value; unset, a
+# key derived from SECRET_KEY for the quick start, which `check --deploy` warns about) and the append-only
+# log file the checkpoints are also written to. Keep both outside the database host and its backups.
+AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")
+AUDIT_ANCHOR_LOG = Path(os.environ.get("AUDIT_ANCHOR_LOG", BASE_DIR / "var" / "audit-anchors.jsonl"))
+# The PostgreSQL login role the application runs as in production (SELECT/INSERT only on evidence tables);
+# migrations, run as the owner, re-apply its grants when the role exists.
+QMS_APP_DB_ROLE = os.environ.get("QMS_APP_DB_ROLE", "qms_app")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 STORAGES = {
@@ -236,6 +245,17 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
+
+# Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
+QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+QMS_IMPORT_MAX_ROWS = int(os.environ.get("QMS_IMPORT_MAX_ROWS", 10_000))
+# Uploads, per use (qms.core.uploads.USES); files are content-sniffed and stored under MEDIA_ROOT.
+QMS_UPLOAD_MAX_BYTES = {
+    "certificate": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_CERTIFICATE", 10 * 1024 * 1024)),
+    "ppap": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PPAP", 20 * 1024 * 1024)),
+    "attachment": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_ATTACHMENT", 10 * 1024 * 1024)),
+    "photo": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PHOTO", 5 * 1024 * 1024)),
+}
 
 LOGGING = {
     "version": 1,

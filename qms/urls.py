@@ -19,5 +19,6 @@ urlpatterns = [
     path("inspection/", include("inspection.urls")),
     path("ncr/", include("nonconformance.urls")),
     path("capa/", include("capa.urls")),
+    path("monitor/", include("monitoring.urls")),
     path("", include("qms.portal.urls")),
 ]

@@ -87,3 +87,10 @@ class ImportForm(forms.Form):
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
+
+
+class CalibrationForm(forms.Form):
+    calibrated_on = forms.DateField(label=_("Calibrated on"), widget=forms.DateInput(attrs={"type": "date"}))
+    certificate_number = forms.CharField(label=_("Calibration certificate number"), max_length=100)
+    next_due = forms.DateField(label=_("Next calibration due"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason for change"), max_length=500)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import RegulatedModel, RegulatedQuerySet
+from .codes import validate_code
 from .scoping import site_scoped_manager
 
 
@@ -65,6 +66,10 @@ class Site(RegulatedModel):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry profile"), max_length=20, choices=Industry.choices)
     address = models.TextField(_("address"), blank=True)
+    # who customers and authorities reach at this plant (recall letters, CoAs)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
     requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
@@ -104,7 +109,7 @@ class PartType(models.TextChoices):
 
 
 class Part(RegulatedModel):
-    number = models.CharField(_("part number"), max_length=60)
+    number = models.CharField(_("part number"), max_length=60, validators=[validate_code])
     revision = models.CharField(_("revision"), max_length=10, default="A")
     name = models.CharField(_("name"), max_length=200)
     part_type = models.CharField(_("type"), max_length=20, choices=PartType.choices)
@@ -125,7 +130,7 @@ class Part(RegulatedModel):
 
 
 class Customer(RegulatedModel):
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    code = models.CharField(_("code"), max_length=30, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
     country = models.CharField(_("country"), max_length=60, blank=True)
@@ -149,11 +154,13 @@ class EquipmentKind(models.TextChoices):
 
 
 class Equipment(RegulatedModel):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    calibrated_on = models.DateField(_("last calibrated on"), null=True, blank=True)
+    calibration_certificate = models.CharField(_("calibration certificate"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = site_scoped_manager("site")
