@@ -126,7 +126,9 @@ AUTHENTICATION_BACKENDS = ["qms.core.security.AxesBackend", "django.contrib.auth
 AXES_FAILURE_LIMIT = LOCKOUT_THRESHOLD
 AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
+# Failures expire after the cool-off instead of being cleared by a success: a success would also clear the
+# address's count, letting someone with one account reset the throttle between guesses at others.
+AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the compliance access log already
 AXES_LOCKOUT_CALLABLE = "qms.core.views.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "qms.core.security.client_ip"
@@ -260,7 +262,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # every attempt is INFO; lock-outs are WARNING
+    },
 }
 
 # Under pytest: N+1 queries in any view fail the test (django-zeal).
