@@ -19,6 +19,11 @@ urlpatterns = [
     path("switching/", views.switching_list, name="switching"),
     path("switching/<int:pk>/<str:action>/", views.switching_action, name="switching_action"),
     path("line-stops/", views.line_stops, name="line_stops"),
+    path("setup/", views.ipqc_setup, name="setup"),
+    path("setup/stations/new/", views.station_edit, name="station_new"),
+    path("setup/stations/<int:pk>/", views.station_edit, name="station_edit"),
+    path("setup/schedules/new/", views.schedule_edit, name="schedule_new"),
+    path("setup/schedules/<int:pk>/", views.schedule_edit, name="schedule_edit"),
     path("line-stops/<int:pk>/correct/", views.line_stop_correct, name="line_stop_correct"),
     path("api/handover/<int:operation_id>/", views.handover, name="handover"),
 ]
