@@ -396,6 +396,17 @@ def _station_for(site, stage: str, line=None):
     return stations[0] if stations else None
 
 
+def inspection_due_at(stage: str, lot=None, now=None):
+    """When a new inspection becomes overdue: the lot's receipt (IQC) or now, plus the stage's hours
+    (settings.QMS_INSPECTION_DUE_HOURS). A lot received long ago is inspected late, and shows so."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    hours = settings.QMS_INSPECTION_DUE_HOURS.get(stage, 24)
+    start = getattr(lot, "created_at", None) if stage == Stage.IQC and lot is not None else None
+    return (start or now) + datetime.timedelta(hours=hours)
+
+
 def inspection_create(
     *,
     stage: str,
@@ -440,7 +451,7 @@ def inspection_create(
             accept_number=sp.accept,
             reject_number=sp.reject,
             class_plans=class_plans,
-            due_at=due_at or timezone.now(),
+            due_at=due_at or inspection_due_at(stage, lot),
             is_reinspection=is_reinspection,
             reason=reason,
         )
