@@ -132,9 +132,7 @@ class ScheduleForm(_SetupForm):
         self.fields["plan"].queryset = InspectionPlan.objects.filter(
             site_id__in=self.site_ids, stage=Stage.IPQC, status__in=[PlanStatus.APPROVED, PlanStatus.DRAFT]
         ).select_related("part")
-        self.fields["station"].queryset = Station.objects.filter(
-            site_id__in=self.site_ids, stages__contains=Stage.IPQC
-        )
+        self.fields["station"].queryset = Station.objects.filter(site_id__in=self.site_ids, stages__contains=Stage.IPQC)
         if not self.editing:
             del self.fields["is_active"]
         self.order_fields(

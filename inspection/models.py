@@ -15,7 +15,6 @@ from qms.core.audit import RegulatedModel
 from qms.core.scoping import site_scoped_manager
 
 
-
 def format_decimal(value, places: int | None) -> str:
     """Fixed-point text with `places` decimals (None: as stored, without trailing zeros); never "1E+1"."""
     if value is None:
@@ -25,6 +24,7 @@ def format_decimal(value, places: int | None) -> str:
         text = format(value, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
 
 class Stage(models.TextChoices):
     IQC = "IQC", _("Incoming inspection (IQC)")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 import uuid
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -1022,7 +1022,16 @@ def line_stop_correct(*, stop, correction: str, user) -> LineStop:
 # Stations and IPQC schedules (set-up pages and the admin go through these)
 
 _STATION_FIELDS = ("code", "name", "stages", "line")
-_SCHEDULE_FIELDS = ("plan", "line", "operation_name", "station", "every_minutes", "pieces", "grace_minutes", "is_active")
+_SCHEDULE_FIELDS = (
+    "plan",
+    "line",
+    "operation_name",
+    "station",
+    "every_minutes",
+    "pieces",
+    "grace_minutes",
+    "is_active",
+)
 
 
 def _normalise_stages(stages) -> str:
@@ -1058,8 +1067,9 @@ def _check_station(site, *, code, name, stages, line, inspectors, exclude_pk=Non
 
     if inspectors:
         allowed = set(
-            Membership.objects.filter(site=site, is_active=True, role__in=policy.PERMISSIONS["inspection.perform"])
-            .values_list("user_id", flat=True)
+            Membership.objects.filter(
+                site=site, is_active=True, role__in=policy.PERMISSIONS["inspection.perform"]
+            ).values_list("user_id", flat=True)
         )
         strangers = [u for u in inspectors if u.pk not in allowed]
         if strangers:
@@ -1145,7 +1155,7 @@ def ipqc_schedule_create(
     first_due_at=None,
     reason: str = "",
 ) -> IpqcSchedule:
-    """"Every N minutes, M pieces" on one line / operation; the first check falls due at `first_due_at`."""
+    """ "Every N minutes, M pieces" on one line / operation; the first check falls due at `first_due_at`."""
     policy.check(user, "inspection.plan_edit", site)
     _check_schedule(
         site, plan=plan, line=line, station=station, every_minutes=every_minutes, pieces=pieces,

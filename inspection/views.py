@@ -458,8 +458,8 @@ def handover(request, operation_id):
 def ipqc_setup(request):
     """Inspection stations and IPQC patrol schedules of the sites where the user edits plans."""
     site_ids = policy.sites_for(request.user, "inspection.plan_edit")
-    stations = Station.objects.filter(site_id__in=site_ids).select_related("site", "line").prefetch_related(
-        "inspectors"
+    stations = (
+        Station.objects.filter(site_id__in=site_ids).select_related("site", "line").prefetch_related("inspectors")
     )
     schedules = IpqcSchedule.objects.filter(site_id__in=site_ids).select_related(
         "site", "plan__part", "line", "station"

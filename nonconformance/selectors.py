@@ -315,12 +315,7 @@ def root_cause_view(complaint: Complaint, *, site_ids=None) -> dict:
     start = row(lots[lot.pk], 0)
     all_rows = [start, *ancestors]
     open_ncrs = [n for r in all_rows for n in r["ncrs"] if n["status"] in NCR_ACTIVE]
-    failed = [
-        (r["lot"], i)
-        for r in all_rows
-        for i in r["inspections"]
-        if i.get("ok") is False
-    ]
+    failed = [(r["lot"], i) for r in all_rows for i in r["inspections"] if i.get("ok") is False]
     return {
         "lot": lots[lot.pk],
         "start": start,

@@ -8,8 +8,6 @@ from qms.core.admin import ReadOnlyAdmin, RegulatedAdmin
 from . import models
 
 
-
-
 @admin.register(models.Supplier)
 class SupplierAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "status", "category", "risk_level")

@@ -367,7 +367,6 @@ def recall_list(request):
     )
 
 
-
 @require("recall.manage")
 def recall_letter(request, code, rc_id):
     """The stored letter sent to one customer of a recall (the generated report, checked against its
@@ -391,6 +390,7 @@ def recall_letter(request, code, rc_id):
     response["Content-Disposition"] = f'attachment; filename="{rc.letter.document_number}.pdf"'
     response["X-PDF-SHA256"] = rc.letter.sha256
     return response
+
 
 @require("recall.manage")
 def recall_detail(request, code):
