@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,8 +21,10 @@ from qms.core.codes import random_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role
+from qms.core.numbers import NumberError, parse_decimal
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import UploadRefused, check_upload
 
 from . import sampling, signals
 from .models import (
@@ -104,9 +105,10 @@ def _decimal(value, name):
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise InspectionError(_("%(name)s is not a number.") % {"name": name}) from None
+        # Limits and nominal are stored as numeric(16, 6).
+        return parse_decimal(value, label=name, max_digits=16, decimal_places=6)
+    except NumberError as exc:
+        raise InspectionError(exc.message) from None
 
 
 def characteristic_add(
@@ -536,18 +538,12 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
     raw = "" if raw is None else str(raw).strip()
     if characteristic.kind == Kind.VARIABLE:
         try:
-            value = Decimal(raw.replace(",", "."))
-        except InvalidOperation:
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw}) from None
-        if not value.is_finite():
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw})
-        if abs(value) >= Decimal("1e10"):
-            raise InspectionError(_("“%(v)s” is too large for a measured value.") % {"v": raw})
-        places = max(0, -value.as_tuple().exponent)
-        if places > 6:  # the column keeps 6 places: trailing zeros may go, significant digits may not
-            if value != value.quantize(Decimal("1e-6")):
-                raise InspectionError(_("“%(v)s” has more than 6 decimal places.") % {"v": raw})
-            places = 6
+            value = parse_decimal(raw, label=characteristic.name, max_digits=16, decimal_places=6)
+        except NumberError as exc:
+            raise InspectionError(exc.message) from None
+        # The resolution entered (12.00 stays 12.00 on screens and certificates); the column keeps 6 places.
+        exponent = value.as_tuple().exponent
+        places = min(6, max(0, -exponent)) if isinstance(exponent, int) else 0
         return {"value": value, "decimals": places}
     if characteristic.kind == Kind.ATTRIBUTE:
         if raw.lower() in ("1", "true", "pass", "ok", "yes"):
@@ -556,7 +552,7 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
             return {"passed": False}
         raise InspectionError(_("Choose pass or fail."))
     if characteristic.kind == Kind.COUNT:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             raise InspectionError(_("Enter the number of defects (0 or more)."))
         return {"count": int(raw)}
     return {"text": raw}
@@ -611,7 +607,10 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
         c = chars.get(v.get("characteristic"))
         if c is None:
             raise InspectionError(_("That characteristic is not part of plan %(p)s.") % {"p": inspection.plan})
-        n = int(v.get("sample_no") or 0)
+        try:
+            n = int(v.get("sample_no") or 0)
+        except (TypeError, ValueError):
+            n = 0
         if not 1 <= n <= inspection.sample_size:
             raise InspectionError(_("Sample %(n)s is outside 1 … %(max)s.") % {"n": n, "max": inspection.sample_size})
         if v.get("raw") in (None, "") and not v.get("photo"):
@@ -621,7 +620,9 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
             continue
         try:
             fields = parse_value(c, v.get("raw"))
-        except InspectionError as exc:
+            # A photo goes through the one upload path: an image by its content, size limited.
+            photo = check_upload(v["photo"], use="photo").content_file() if v.get("photo") else ""
+        except (InspectionError, UploadRefused) as exc:
             errors.append(f"{c.name} #{n}: {exc.message}")
             continue
         rows.append(
@@ -634,7 +635,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
                 submission=key,
                 recorded_by=user,
                 recorded_at=now,
-                photo=v.get("photo") or "",
+                photo=photo,
                 **fields,
             )
         )
@@ -1198,3 +1199,43 @@ def ipqc_schedule_update(*, schedule, user, reason: str, **changes) -> IpqcSched
             locked.next_due_at = latest
         locked.save(reason=reason)
     return locked
+
+
+def line_stop_request(*, site, line_code: str, reason: str, user) -> LineStop:
+    """Stop a line on request (an alarm rule: the line's yield fell): the stop cites the line's latest
+    failed patrol check (else its latest check) and is cleared like any other, by a correction and a
+    passing re-check. A line already stopped is not stopped twice."""
+    from qms.core.models import Equipment
+
+    line = Equipment.objects.filter(site=site, code=line_code).first()
+    if line is None:
+        raise InspectionError(_("There is no line %(line)s at this site.") % {"line": line_code})
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        open_stop = LineStop.objects.select_for_update().filter(line=line, cleared_at__isnull=True).first()
+        if open_stop is not None:
+            return open_stop
+        checks = (
+            Inspection.objects.filter(site=site, stage=Stage.IPQC)
+            .filter(Q(schedule__line=line) | Q(schedule=None, work_order__line=line))
+            .exclude(completed_at=None)
+        )
+        check = (
+            checks.filter(status=InspectionStatus.REJECTED).order_by("-completed_at").first()
+            or checks.order_by("-completed_at").first()
+        )
+        if check is None:
+            raise InspectionError(
+                _("Line %(line)s has no patrol check to cite; stop it by hand.") % {"line": line_code}
+            )
+        stop = LineStop.objects.create(
+            site=site, line=line, operation=check.operation, work_order=check.work_order, inspection=check
+        )
+        notification_send(
+            recipients=users_with_role(site=site, roles=[Role.PRODUCTION_SUPERVISOR, Role.QUALITY_MANAGER]),
+            site=site,
+            level="alarm",
+            subject=LazyFormat(gettext_lazy("LINE STOP requested on %(line)s: %(why)s"), line=line_code, why=reason),
+            link=reverse("inspection:line_stops"),
+            dedup_key=f"insp-linestop-request-{stop.pk}",
+        )
+    return stop

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.numbers import parse_int_key
+from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 
 from . import selectors, services
@@ -38,6 +40,7 @@ from .models import (
     IpqcSchedule,
     Kind,
     LineStop,
+    Measurement,
     Stage,
     Station,
     SupplierSwitching,
@@ -251,11 +254,16 @@ def record_values(request, code):
     values = []
     for key, raw in request.POST.items():
         if key.startswith("v-") and raw.strip():
-            _v, cid, n = key.split("-")
+            parsed = parse_int_key(key, parts=2, prefix="v")
+            if parsed is None:
+                # A tampered or stale form: say so instead of failing on the field name.
+                ctx = _detail_context(request, insp, errors=[_("The form is out of date; reload the page.")])
+                return render(request, "inspection/detail.html", ctx, status=400)
+            cid, n = parsed
             values.append(
                 {
-                    "characteristic": int(cid),
-                    "sample_no": int(n),
+                    "characteristic": cid,
+                    "sample_no": n,
                     "raw": raw,
                     "photo": request.FILES.get(f"p-{cid}-{n}"),
                 }
@@ -553,3 +561,13 @@ def schedule_edit(request, pk=None):
             _add_domain_error(form, exc)
     title = _("IPQC schedule %(s)s") % {"s": schedule} if schedule else _("New IPQC schedule")
     return _setup_form_page(request, form, title, schedule)
+
+
+@require("inspection.view")
+def photo_download(request, code, pk):
+    """A defect photo, to users who may see the inspection at its site (the download is logged)."""
+    insp = _inspection_or_404(request, code, "inspection.view")
+    m = get_object_or_404(Measurement.objects.exclude(photo=""), pk=pk, inspection=insp)
+    return file_response(
+        request, m.photo, name=f"{insp.code}-{m.sample_no}-{m.photo.name.rsplit('/', 1)[-1]}", record=m
+    )

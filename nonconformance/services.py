@@ -29,6 +29,7 @@ from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import check_upload
 
 from . import signals
 from .models import (
@@ -55,8 +56,6 @@ from .models import (
 )
 
 ZERO = Decimal("0")
-ALLOWED_UPLOAD_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".pdf", ".heic"}
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -337,13 +336,18 @@ def attachment_add(*, user, file, ncr: Ncr | None = None, complaint: Complaint |
     record = ncr or complaint
     perm = "ncr.create" if ncr is not None else "complaints.manage"
     policy.check(user, perm, record.site)
-    name = (getattr(file, "name", "") or "").lower()
-    if not any(name.endswith(ext) for ext in ALLOWED_UPLOAD_TYPES):
-        raise DomainError(_("Upload a photo (JPEG, PNG, WebP, HEIC) or a PDF."))
-    if getattr(file, "size", 0) > MAX_UPLOAD_BYTES:
-        raise DomainError(_("The file is larger than 10 MB."))
-    with audit_context(user=user, reason=_("attachment added")):
-        return Attachment.objects.create(ncr=ncr, complaint=complaint, file=file, caption=caption, uploaded_by=user)
+    checked = check_upload(file, use="attachment")  # content sniffed, size limited
+    with transaction.atomic(), audit_context(user=user, reason=_("attachment added")):
+        return Attachment.objects.create(
+            ncr=ncr,
+            complaint=complaint,
+            file=checked.content_file(),
+            file_name=checked.name,
+            file_type=checked.content_type,
+            file_sha256=checked.sha256,
+            caption=caption[:200],
+            uploaded_by=user,
+        )
 
 
 def ncr_submit_to_mrb(*, ncr: Ncr, user, reason: str = "") -> Disposition:

@@ -19,6 +19,7 @@ from compliance.forms import SignatureForm
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 
@@ -36,7 +37,15 @@ from .forms import (
     ReasonForm,
     RespondForm,
 )
-from .models import ComplaintStatus, ContainmentAction, DispositionLine, DispositionStatus, MrbRole, NcrStatus
+from .models import (
+    Attachment,
+    ComplaintStatus,
+    ContainmentAction,
+    DispositionLine,
+    DispositionStatus,
+    MrbRole,
+    NcrStatus,
+)
 from .registries import actions_for, related_records
 
 
@@ -652,3 +661,11 @@ def complaint_recall(request, code):
         return redirect(services.complaint_url(complaint))
     messages.success(request, _("Recall %(code)s started.") % {"code": recall.code})
     return redirect(reverse("traceability:recall", args=[recall.code]))
+
+
+@require("ncr.view")
+def attachment_download(request, pk):
+    """An NCR or complaint attachment, to users who may see NCRs at its site (the download is logged)."""
+    att = get_object_or_404(Attachment.objects.select_related("ncr__site", "complaint__site"), pk=pk)
+    require_site(request, "ncr.view", att.site)
+    return file_response(request, att.file, name=att.file_name or att.file.name.rsplit("/", 1)[-1], record=att)

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "users.manage": {R.ADMINISTRATOR},
     "objectives.manage": {R.QUALITY_MANAGER},
     "alarms.manage": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "alarms.acknowledge": WRITERS,
     # suppliers
     "suppliers.view": ALL,
     "suppliers.change": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
@@ -57,6 +58,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "inspection.plan_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
     "inspection.plan_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "spc.freeze_limits": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.switching_authority": {R.QUALITY_MANAGER},
     "inspection.line_correction": {R.PRODUCTION_SUPERVISOR, R.QUALITY_MANAGER},
     # nonconformance

@@ -92,8 +92,24 @@ def user_record_failed_attempt(*, user: User, what: str) -> None:
             locked.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
             locked.failed_logins = 0
             log.warning("account %s locked after repeated failures (%s)", locked.username, what)
+            user_sessions_end(user=locked)
         locked.save(update_fields=["failed_logins", "locked_until"])
         user.failed_logins, user.locked_until = locked.failed_logins, locked.locked_until
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Sign the user out everywhere: delete every open session of theirs (a locked account keeps none).
+    Sessions live in the database and expire after SESSION_IDLE_MINUTES, so the open ones are few."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(s.get_decoded().get(SESSION_KEY)) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 def user_record_success(*, user: User) -> None:
@@ -104,10 +120,14 @@ def user_record_success(*, user: User) -> None:
 
 
 def user_unlock(*, user: User, by: User, reason: str) -> None:
-    with audit_context(user=by, reason=reason):
+    """Lift the account lock and the sign-in throttle on the user's name (not on any address)."""
+    from axes.utils import reset as axes_reset
+
+    with transaction.atomic(), audit_context(user=by, reason=reason):
         user.failed_logins = 0
         user.locked_until = None
         user.save(update_fields=["failed_logins", "locked_until"])
+        axes_reset(username=user.get_username().lower())
 
 
 def equipment_calibration_record(
@@ -184,3 +204,24 @@ def calibration_reminders_send(*, today=None) -> int:
             )
         )
     return sent
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor() -> User:
+    """The explicit actor of automatic steps (an alarm opening an NCR, a job closing a record).
+
+    It cannot sign in (no usable password) and holds no membership: services that check permissions
+    accept it because it is a superuser; nobody can act as it from a browser."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        with audit_context(reason="system actor created", source="system"):
+            user, _created = User.objects.get_or_create(
+                username=SYSTEM_USERNAME,
+                defaults={"display_name": "System 系统", "is_superuser": True, "is_active": True, "is_staff": False},
+            )
+            if _created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+    return user
