@@ -245,6 +245,13 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
+# Hours an inspection has before it is overdue, from the lot's receipt (IQC) or its creation (FAI, FQC);
+# IPQC checks are due at their schedule's time.
+QMS_INSPECTION_DUE_HOURS = {
+    "IQC": int(os.environ.get("QMS_IQC_DUE_HOURS", "24")),
+    "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
+    "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
+}
 
 # Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
 QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
