@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from compliance.access import access_logged
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
@@ -152,6 +153,7 @@ def _plan_or_404(request, pk, perm="inspection.view"):
 
 
 @require("inspection.view")
+@access_logged("inspection.inspectionplan", kwarg="pk")
 def plan_detail(request, pk, approve_form=None, char_form=None):
     plan = _plan_or_404(request, pk)
     return render(
@@ -242,6 +244,7 @@ def _detail_context(request, insp, *, complete_form=None, errors=None):
 
 
 @require("inspection.view")
+@access_logged("inspection.inspection")
 def detail(request, code):
     insp = _inspection_or_404(request, code)
     return render(request, "inspection/detail.html", _detail_context(request, insp))

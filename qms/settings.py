@@ -35,6 +35,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the access log's client address.
+QMS_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -252,6 +254,11 @@ QMS_INSPECTION_DUE_HOURS = {
     "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
     "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
 }
+# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
+QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
+QMS_EXPORTS_IN_THREAD = not REDIS_URL
 
 # Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
 QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
@@ -286,3 +293,4 @@ if TESTING:
     MEDIA_ROOT = Path(os.environ.get("QMS_TEST_MEDIA", "/tmp/qms-test-media"))
     # Tasks run in-process so tests see their effects; Redis still backs the cache.
     CELERY_TASK_ALWAYS_EAGER = True
+    QMS_EXPORTS_IN_THREAD = False
