@@ -49,7 +49,16 @@ def _first(qs):
 
 def _plant(site: Site, other: Site) -> Plant:
     from capa.models import Capa, CapaAction, EffectivenessCheck, Scar
-    from inspection.models import Characteristic, Inspection, InspectionPlan, LineStop, Measurement, SupplierSwitching
+    from inspection.models import (
+        Characteristic,
+        Inspection,
+        InspectionPlan,
+        IpqcSchedule,
+        LineStop,
+        Measurement,
+        Station,
+        SupplierSwitching,
+    )
     from monitoring.models import Alarm, Objective
     from nonconformance.models import Attachment, Complaint, ContainmentAction, DispositionLine, Ncr
     from qms.core.models import Equipment
@@ -90,6 +99,8 @@ def _plant(site: Site, other: Site) -> Plant:
     o["recall_letter"] = _first(RecallCustomer.objects.filter(recall__site=site, letter__isnull=False))
     o["attachment"] = _first(Attachment.objects.filter(ncr__site=site))
     o["objective"] = _first(Objective.objects.filter(site=site))
+    o["station"] = _first(Station.objects.filter(site=site))
+    o["schedule"] = _first(IpqcSchedule.objects.filter(site=site))
     o["alarm"] = _first(Alarm.objects.filter(site=site))
 
     ids = p.identifiers
@@ -203,6 +214,8 @@ ROUTES: dict[str, list] = {
     "monitoring:alarm": [_code("alarm")],
     "monitoring:alarm_acknowledge": [_code("alarm")],
     "monitoring:alarm_resolve": [_code("alarm")],
+    "inspection:station_edit": [_pk("station")],
+    "inspection:schedule_edit": [_pk("schedule")],
     "inspection:spc_chart": [_pk("characteristic")],
     "inspection:spc_freeze": [_pk("characteristic")],
     "nonconformance:containment_done": [_pk("containment")],
@@ -243,6 +256,8 @@ NOT_RECORD_ROUTES = {
     "core:password_reset_confirm",  # a signed token, no record of a site
     "monitoring:export",  # a kind of CSV: walked as a list page per kind
     "monitoring:import",  # idem
+    "compliance:export_detail",  # a user's own export job (stream "access")
+    "compliance:export_download",  # idem
 }
 
 # List pages opened with a query naming the other site's record (kind, url name, query builder).

@@ -63,8 +63,6 @@ def _list_urls():
     for _route, name, pattern in walk_urls():
         if pattern.pattern.converters or name in ("core:logout", "set_language", "portal:scan"):
             continue
-        if name == "compliance:audit_trail":  # tests/test_site_isolation_compliance.py (stream "evidence")
-            continue
         urls.append(reverse(name))
     from qms.core.views import MASTER_DATA
 

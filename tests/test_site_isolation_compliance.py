@@ -1,8 +1,8 @@
 """Site isolation of the audit trail and of stored reports (issue 9, item 4): the parts owned by the
-"evidence" stream (audit entries filtered by the site of the record they describe) and the "access"
-stream (generated-report downloads). They are kept apart from tests/test_site_isolation.py because they
-pass only once those streams are merged; until then they are expected failures (not strict), and the
-lead removes the `pending` marks when the streams are in.
+"evidence" stream (audit entries filtered by the site of the record they describe; merged, these pass)
+and the "access" stream (generated-report downloads). They are kept apart from
+tests/test_site_isolation.py because they pass only once those streams are merged; until then they are
+expected failures (not strict), and the lead removes the `pending` mark when "access" is in.
 
 `site` plays BRG, `other_site` plays FOOD; `food_*` users hold a role at FOOD only.
 """
@@ -21,9 +21,7 @@ from qms.core.models import Role
 from qms.core.scoping import site_scope
 
 pending = pytest.mark.xfail(
-    reason="audit entries by the site of their record (stream 'evidence') and generated-report downloads "
-    "by site (stream 'access') are not merged on this branch yet",
-    strict=False,
+    reason="generated-report downloads by site (stream 'access') are not merged on this branch yet", strict=False
 )
 
 
@@ -42,7 +40,6 @@ def food_user(request, make_user, other_site):
     return make_user(f"food_{request.param}", roles=[request.param], sites=[other_site])
 
 
-@pending
 @pytest.mark.django_db
 def test_audit_trail_page_shows_no_entry_of_another_sites_record(client, brg_ncr, food_user):
     client.force_login(food_user)
@@ -52,7 +49,6 @@ def test_audit_trail_page_shows_no_entry_of_another_sites_record(client, brg_ncr
         assert brg_ncr.code not in page.content.decode(), query
 
 
-@pending
 @pytest.mark.django_db
 @pytest.mark.parametrize("key,params", [("audit.trail", {}), ("audit.user", {"user": "brg_qm"})])
 def test_audit_trail_and_user_reports_contain_no_entry_of_another_site(brg_ncr, food_user, key, params):
