@@ -90,3 +90,31 @@ def _evidence_truncate_for_flush(request):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET qms.allow_evidence_truncate = 'on'")
+
+
+@pytest.fixture
+def celery_broker():
+    """Point Celery at a real broker URL (not in-process) for the test: `celery_broker("redis://...")`.
+    Restores in-process mode afterwards."""
+    from qms.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+
+    def point(url: str):
+        from qms.core import jobs
+
+        jobs._broker_down_until = 0.0  # a previous test's outage is not this one's
+        reset_pools()
+        app.conf.task_always_eager = False
+        app.conf.broker_url = url
+        return app
+
+    yield point
+    reset_pools()
+    app.conf.task_always_eager, app.conf.broker_url = saved

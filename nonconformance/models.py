@@ -269,7 +269,10 @@ class Attachment(RegulatedModel):
         related_name="attachments",
         verbose_name=_("complaint"),
     )
-    file = models.FileField(_("file"), upload_to="nonconformance/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="private/nonconformance/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_type = models.CharField(max_length=100, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
@@ -281,7 +284,11 @@ class Attachment(RegulatedModel):
         verbose_name_plural = _("attachments")
 
     def __str__(self):
-        return self.caption or self.file.name
+        return self.caption or self.file_name or self.file.name
+
+    @property
+    def site(self):
+        return (self.ncr or self.complaint).site
 
 
 # --- MRB -------------------------------------------------------------------------------------------

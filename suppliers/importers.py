@@ -21,6 +21,7 @@ from qms.core.importing import (
     parse_bool,
     parse_choice,
     parse_date,
+    require_code,
     require_text,
     unknown_site_error,
 )
@@ -70,7 +71,7 @@ class SupplierImport(ImportKind):
         }
 
     def validate_row(self, row, ctx):
-        code = require_text(row, "code", 30).upper()
+        code = require_code(row, "code", 30).upper()
         check_unique_in_file(ctx, code, _("Supplier %(c)s") % {"c": code})
         if code in ctx["taken"] and code not in ctx["existing"]:
             raise RowError(

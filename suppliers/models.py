@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.codes import validate_code
 from qms.core.models import Part, Site
 from qms.core.scoping import site_scoped_manager, supplier_scoped_manager
 
@@ -51,7 +52,7 @@ class RiskLevel(models.TextChoices):
 
 
 class Supplier(RegulatedModel):
-    code = models.CharField(_("supplier code"), max_length=30, unique=True)
+    code = models.CharField(_("supplier code"), max_length=30, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     category = models.CharField(_("category"), max_length=20, choices=SupplierCategory.choices)
     risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)

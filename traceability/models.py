@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.codes import validate_code
 from qms.core.scoping import site_scoped_manager
 
 
@@ -29,7 +30,7 @@ IN_STOCK = (LotStatus.QUARANTINE, LotStatus.RELEASED)
 
 
 class Lot(RegulatedModel):
-    code = models.CharField(_("lot code"), max_length=60, unique=True)
+    code = models.CharField(_("lot code"), max_length=60, unique=True, validators=[validate_code])
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="lots", verbose_name=_("part"))
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="lots", verbose_name=_("site"))
     supplier = models.ForeignKey(
@@ -40,7 +41,9 @@ class Lot(RegulatedModel):
         related_name="lots",
         verbose_name=_("supplier"),
     )
-    supplier_lot_code = models.CharField(_("supplier's lot number"), max_length=60, blank=True)
+    supplier_lot_code = models.CharField(
+        _("supplier's lot number"), max_length=60, blank=True, validators=[validate_code]
+    )
     work_order = models.ForeignKey(
         "WorkOrder",
         on_delete=models.PROTECT,
@@ -175,7 +178,7 @@ class LotHold(RegulatedModel):
 
 class Serial(RegulatedModel):
     audit_site_path = "lot__site"  # audit entries are filed under this site
-    serial = models.CharField(_("serial number"), max_length=80, unique=True)
+    serial = models.CharField(_("serial number"), max_length=80, unique=True, validators=[validate_code])
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="serials", verbose_name=_("lot"))
     shipment = models.ForeignKey(
         "Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="serials", verbose_name=_("shipment")
@@ -247,7 +250,7 @@ class WorkOrderStatus(models.TextChoices):
 class WorkOrder(RegulatedModel):
     """A work order or batch: the production record of the lots it produces."""
 
-    code = models.CharField(_("work order / batch"), max_length=40, unique=True)
+    code = models.CharField(_("work order / batch"), max_length=40, unique=True, validators=[validate_code])
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("site"))
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("part"))
     line = models.ForeignKey(
@@ -534,6 +537,14 @@ class RecallCustomer(RegulatedModel):
     quantity_recovered = models.DecimalField(_("quantity recovered"), max_digits=14, decimal_places=3, default=0)
     lots = models.TextField(_("lots shipped"), blank=True)  # comma-separated codes, frozen with the scope
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    letter = models.ForeignKey(
+        "compliance.GeneratedReport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recall letter"),
+    )
 
     objects = site_scoped_manager("recall__site")
 
