@@ -447,6 +447,9 @@ class Submission(models.Model):
 
     objects = site_scoped_manager("inspection__site", manager_class=models.Manager)
 
+    def __str__(self):
+        return str(self.key)
+
 
 class SupplierSwitching(RegulatedModel):
     """ISO 2859-1 switching state for one supplier x part at one site."""
@@ -495,6 +498,9 @@ class SwitchingEvent(RegulatedModel):
         ordering = ["-at", "-pk"]
         verbose_name = _("switching event")
         verbose_name_plural = _("switching events")
+
+    def __str__(self):
+        return f"{self.from_severity} → {self.to_severity} ({self.cause}) {self.at:%Y-%m-%d}"
 
 
 class IpqcSchedule(RegulatedModel):
