@@ -80,7 +80,9 @@ def _evidence_truncate_for_flush(request):
     """Transactional tests end with a flush (TRUNCATE), which the evidence tables refuse; the test
     database's superuser session may pass by setting qms.allow_evidence_truncate (see compliance 0004)."""
     marker = request.node.get_closest_marker("django_db")
-    if not marker or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+    by_marker = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    by_fixture = bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    if not (by_marker or by_fixture):
         yield
         return
     request.getfixturevalue("_django_db_helper")

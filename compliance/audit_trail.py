@@ -98,7 +98,11 @@ def site_of(instance) -> int | None:
         return instance.pk
     if any(f.name == "site" and f.is_relation for f in opts.concrete_fields):
         return getattr(instance, "site_id", None)
-    paths = getattr(type(instance), "audit_site_path", None) or ()
+    paths = (
+        getattr(type(instance), "audit_site_path", None)
+        or getattr(type(instance)._default_manager, "site_paths", None)  # qms.core.scoping declares it
+        or ()
+    )
     for path in (paths,) if isinstance(paths, str) else paths:
         obj = instance
         parts = path.split("__")

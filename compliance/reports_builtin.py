@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -96,10 +95,10 @@ def _record_query(params: dict, user=None):
             field="model",
         )
     instance = visible_or_none(model, object_id)
-    if not may_view_record_trail(user, label=label, site_id=record_site_id(label, object_id, instance)):
-        raise PermissionDenied("audit.view")
+    allowed = may_view_record_trail(user, label=label, site_id=record_site_id(label, object_id, instance))
     qs = audit_entries(viewer=user, model=label, object_id=object_id)
-    if instance is None and (is_site_scoped(model) or not qs.exists()):
+    # Another site's record reads as "not found", like every other report (no hint that it exists).
+    if not allowed or (instance is None and (is_site_scoped(model) or not qs.exists())):
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
             % {"type": model._meta.verbose_name, "id": object_id},

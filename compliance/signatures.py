@@ -38,7 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from qms.core.audit import audit_context, snapshot
 from qms.core.errors import DomainError, PermissionRefused
@@ -253,12 +253,12 @@ SUPERSEDED = "superseded"
 OBSOLETE = "obsolete"
 
 STATE_LABELS = {
-    VALID: _lazy("Valid"),
-    CHANGED: _lazy("No longer valid: the signed content changed after signing."),
-    SUPERSEDED: _lazy(
+    VALID: gettext_lazy("Valid"),
+    CHANGED: gettext_lazy("No longer valid: the signed content changed after signing."),
+    SUPERSEDED: gettext_lazy(
         "Superseded: a newer version or a later signed decision replaced this one; valid for the version signed."
     ),
-    OBSOLETE: _lazy("Record obsolete; the signature stays valid for the version signed."),
+    OBSOLETE: gettext_lazy("Record obsolete; the signature stays valid for the version signed."),
 }
 
 

@@ -50,6 +50,10 @@ SITE_PATHS = {
     "inspection.measurement": [[("inspection_id", "inspection_inspection")]],
     "inspection.switchingevent": [[("switching_id", "inspection_supplierswitching")]],
     "inspection.lotrelease": [[("lot_id", "traceability_lot")]],
+    "inspection.controllimits": [
+        [("characteristic_id", "inspection_characteristic"), ("plan_id", "inspection_inspectionplan")]
+    ],
+    "monitoring.objectivereview": [[("objective_id", "monitoring_objective")]],
     "nonconformance.ncrlot": [[("ncr_id", "nonconformance_ncr")]],
     "nonconformance.containmentaction": [[("ncr_id", "nonconformance_ncr")]],
     "nonconformance.attachment": [[("ncr_id", "nonconformance_ncr")], [("complaint_id", "nonconformance_complaint")]],

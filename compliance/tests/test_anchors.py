@@ -277,3 +277,15 @@ def test_pdf_footer_prints_latest_checkpoint(part_changes):
     cp = anchors.checkpoint_create()
     text = checkpoint_footer()
     assert f"#{cp.seq}" in text and cp.head_hash[:12] in text
+
+
+def test_every_pdf_footer_carries_the_checkpoint(part_changes, monkeypatch):
+    from compliance import pdf
+
+    part_changes(1)
+    cp = anchors.checkpoint_create()
+    seen = {}
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: seen.setdefault("html", html).encode())
+    pdf.render_report_pdf(key="audit.trail", params={}, language="en", user=None, store=False)
+    footer = seen["html"].split('class="pagefooter"', 1)[1].split("</div>", 1)[0]
+    assert f"Audit trail checkpoint #{cp.seq}" in footer and cp.head_hash[:12] in footer

@@ -183,7 +183,9 @@ def site_scoped_manager(*paths: str, manager_class=RegulatedManager, null_visibl
             q |= condition
         return q
 
-    return _manager(build, manager_class)
+    manager = _manager(build, manager_class)
+    manager.site_paths = paths  # also where the audit trail files the record's entries (compliance.site_of)
+    return manager
 
 
 def supplier_scoped_manager(path: str = "", *, manager_class=RegulatedManager):
