@@ -217,6 +217,8 @@ def _sweep_forms(client, failures):
     forms, pages = _crawl(client, failures)
     by_route = {}
     for form in forms:
+        if form["action"].startswith(SKIP_PATHS):
+            continue  # logging out or switching the language is not a form to attack
         route = _route(form["action"])
         key = (route, tuple(sorted(f["name"] for f in form["fields"])))
         by_route.setdefault(key, [])
