@@ -16,7 +16,9 @@ django.setup()
 from qms.core.scoping import system_scope  # noqa: E402
 
 # Benchmarks act as the system across sites, as management commands do (entered once, for the process).
-system_scope().__enter__()
+# Keep a reference: a dropped generator-based context manager is closed at once, leaving the scope again.
+_SYSTEM_SCOPE = system_scope()
+_SYSTEM_SCOPE.__enter__()
 
 
 def timed(fn, repeat: int) -> list[float]:

@@ -833,25 +833,32 @@ def ncr_open_from_inspection(*, inspection) -> Ncr | None:
 
 
 def _failing_values(inspection) -> list[dict]:
+    """The out-of-limit values of a rejected inspection, printed as the inspector entered them and the
+    limits with the characteristic's decimals (inspection's `display_value` / `format`)."""
     rows: list[dict] = []
     measurements = getattr(inspection, "measurements", None)
     if measurements is None:
         return rows
-    for m in measurements.all():
-        ok = getattr(m, "ok", getattr(m, "is_ok", None))
-        ok = ok() if callable(ok) else ok
-        if ok is not False:  # conforming or not judged
+    qs = measurements.all()
+    if hasattr(qs, "select_related"):
+        qs = qs.select_related("characteristic").order_by("sample_no", "characteristic__sequence")
+    for m in qs:
+        if getattr(m, "ok", None) is not False:  # conforming or not judged
             continue
-        char = getattr(m, "characteristic", None)
-        value = getattr(m, "value", None)
+        char = m.characteristic
+        value = getattr(m, "display_value", None)
+        if value is None:
+            value = str(m.value) if m.value is not None else ""
+        fmt = getattr(char, "format", str)
         lower, upper = getattr(char, "lower_limit", None), getattr(char, "upper_limit", None)
+        count = getattr(m, "count", None)
         rows.append(
             {
                 "characteristic": str(getattr(char, "name", char) or ""),
-                "value": str(value) if value is not None else "",
-                "result": str(getattr(m, "text", "") or getattr(m, "count", "") or ""),
-                "lower": str(lower) if lower is not None else "",
-                "upper": str(upper) if upper is not None else "",
+                "value": value,
+                "result": str(getattr(m, "text", "") or (count if count is not None else "") or ""),
+                "lower": fmt(lower) if lower is not None else "",
+                "upper": fmt(upper) if upper is not None else "",
             }
         )
     return rows

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -550,7 +550,7 @@ def complaint_detail(request, code):
         "nonconformance/complaint_detail.html",
         {
             "complaint": complaint,
-            "view": selectors.root_cause_view(complaint),
+            "view": selectors.root_cause_view(complaint, site_ids=set(policy.sites_for(user, "ncr.view"))),
             "ncrs": list(complaint.ncrs.select_related("part").order_by("pk")),
             "related": related_records(complaint),
             "actions": actions_for(user, complaint),
@@ -660,10 +660,7 @@ def complaint_recall(request, code):
         messages.error(request, str(exc))
         return redirect(services.complaint_url(complaint))
     messages.success(request, _("Recall %(code)s started.") % {"code": recall.code})
-    try:
-        return redirect(reverse("traceability:recall_detail", args=[recall.code]))
-    except NoReverseMatch:  # traceability names its page differently
-        return redirect(services.complaint_url(complaint))
+    return redirect(reverse("traceability:recall", args=[recall.code]))
 
 
 @require("ncr.view")

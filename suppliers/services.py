@@ -154,7 +154,7 @@ def supplier_create(*, user, code: str, name: str, category: str, sites, **field
         raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
     for site in sites:
         policy.check(user, "suppliers.change", site)
-    if Supplier.objects.filter(code__iexact=code).exists():
+    if Supplier._base_manager.filter(code__iexact=code).exists():  # also one serving none of the user's sites
         raise DomainError(_("A supplier with the code %(code)s already exists.") % {"code": code}, field="code")
     unknown = set(fields) - set(SUPPLIER_FIELDS)
     if unknown:
@@ -184,6 +184,10 @@ def supplier_update(*, supplier, user, reason: str, sites=None, **fields) -> Sup
             sites = list(sites)
             if not sites:
                 raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
+            # A user speaks only for the sites they may change suppliers at: the others stay as they are
+            # (the form does not even offer them), so a FOOD user cannot drop BRG from a shared supplier.
+            may_change = set(policy.sites_for(user, "suppliers.change"))
+            sites += [s for s in locked.sites.all() if s.pk not in may_change and s not in sites]
             before = sorted(s.code for s in locked.sites.all())
             after = sorted(s.code for s in sites)
             if before != after:
@@ -837,7 +841,10 @@ def _next_ppap_code() -> str:
     year = timezone.localdate().year
     prefix = f"PPAP-{year}-"
     last = (
-        PpapSubmission.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+        PpapSubmission._base_manager.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
     )
     n = int(last.rsplit("-", 1)[-1]) + 1 if last else 1
     return f"{prefix}{n:04d}"

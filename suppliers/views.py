@@ -48,6 +48,7 @@ from .models import (
 )
 from .models import Certificate as CertificateModel
 from .models import Supplier as SupplierModel
+from .ppap_evidence import ppap_evidence_for
 
 SIGN_FIELDS = "compliance/partials/_sign_fields.html"
 SIGNATURES = "compliance/partials/_signatures.html"
@@ -520,6 +521,7 @@ def _ppap_ctx(request, sub):
         "sub": sub,
         "supplier": sub.supplier,
         "elements": list(sub.elements.all()),
+        "evidence": ppap_evidence_for(part=sub.part, site_ids=policy.sites_for(user, "suppliers.view")),
         "may_change": _may(user, "suppliers.change", sub.supplier),
         "may_review": _may(user, "suppliers.ppap_review", sub.supplier),
         "may_approve": _may(user, "suppliers.ppap_approve", sub.supplier),

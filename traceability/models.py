@@ -141,6 +141,8 @@ class LotHold(RegulatedModel):
     """A hold layered on top of a lot's status: while any hold is active the lot neither ships, nor is
     consumed, nor released."""
 
+    audit_site_path = "lot__site"  # audit entries are filed under this site
+
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="holds", verbose_name=_("lot"))
     source = models.CharField(_("source"), max_length=20)
     reference = models.CharField(_("reference"), max_length=60, blank=True)
@@ -175,6 +177,7 @@ class LotHold(RegulatedModel):
 
 
 class Serial(RegulatedModel):
+    audit_site_path = "lot__site"  # audit entries are filed under this site
     serial = models.CharField(_("serial number"), max_length=80, unique=True, validators=[validate_code])
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="serials", verbose_name=_("lot"))
     shipment = models.ForeignKey(
@@ -203,6 +206,8 @@ class LotLink(RegulatedModel):
     "split") was split off the parent into a new lot: the parent's quantity was reduced by it, so a split
     link does not count as consumption of the parent's remaining quantity.
     Indexed in both directions (unique parent→child, and child→parent) so traces are index scans."""
+
+    audit_site_path = "child__site"  # audit entries are filed under this site
 
     parent = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="child_links", db_index=False, verbose_name=_("consumed lot")
@@ -301,6 +306,7 @@ class OperationStatus(models.TextChoices):
 
 
 class Operation(RegulatedModel):
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="operations", verbose_name=_("work order")
     )
@@ -339,6 +345,8 @@ class ProductionRecord(RegulatedModel):
     """5M1E of a run: man (operators), machine (equipment), material (the work order's links),
     method (operation), measurement (process parameters), environment (shift, notes)."""
 
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
+
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="records", verbose_name=_("work order")
     )
@@ -371,6 +379,7 @@ class ProductionRecord(RegulatedModel):
 
 
 class ProcessParameter(RegulatedModel):
+    audit_site_path = "record__work_order__site"  # audit entries are filed under this site
     record = models.ForeignKey(
         ProductionRecord, on_delete=models.PROTECT, related_name="parameters", verbose_name=_("production record")
     )
@@ -398,6 +407,7 @@ class ProcessParameter(RegulatedModel):
 
 
 class Shipment(RegulatedModel):
+    audit_site_path = "lot__site"  # audit entries are filed under this site
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("lot"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("customer")
@@ -437,6 +447,13 @@ class RecallStatus(models.TextChoices):
 
 
 class Recall(RegulatedModel):
+    # The approver signs the recall and its frozen scope (which lots, which customers, what was shipped);
+    # notifying and recovering are later bookkeeping.
+    signed_fields = ("code", "site", "source", "reference", "reason", "is_mock")
+    signed_children = {
+        "scope_lots": ("lot", "depth", "status_at_scope"),
+        "customers": ("customer", "quantity_shipped", "lots"),
+    }
     code = models.CharField(_("recall number"), max_length=30, unique=True)
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="recalls", verbose_name=_("site"))
     source = models.CharField(_("started from"), max_length=20, choices=RecallSource.choices, default=RecallSource.LOT)
@@ -489,6 +506,8 @@ class Recall(RegulatedModel):
 class RecallLot(RegulatedModel):
     """One lot in a recall's scope (depth 0 = a start lot), as found by the forward trace."""
 
+    audit_site_path = "recall__site"  # audit entries are filed under this site
+
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="scope_lots", verbose_name=_("recall"))
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="recall_entries", verbose_name=_("lot"))
     depth = models.PositiveIntegerField(_("depth"), default=0)
@@ -509,6 +528,7 @@ class RecallLot(RegulatedModel):
 
 
 class RecallCustomer(RegulatedModel):
+    audit_site_path = "recall__site"  # audit entries are filed under this site
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="customers", verbose_name=_("recall"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
@@ -517,6 +537,14 @@ class RecallCustomer(RegulatedModel):
     quantity_recovered = models.DecimalField(_("quantity recovered"), max_digits=14, decimal_places=3, default=0)
     lots = models.TextField(_("lots shipped"), blank=True)  # comma-separated codes, frozen with the scope
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    letter = models.ForeignKey(
+        "compliance.GeneratedReport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recall letter"),
+    )
 
     objects = site_scoped_manager("recall__site")
 

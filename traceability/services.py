@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance import audit_trail
+from compliance.models import GeneratedReport
 from compliance.signatures import signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
@@ -153,7 +154,7 @@ def lot_receive(
     received_on = received_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "L")
     with transaction.atomic(), audit_context(user=user, reason=_("lot received")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -184,7 +185,7 @@ def lot_produce(*, work_order, quantity, user, code: str | None = None, produced
     produced_on = produced_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "P")
     with transaction.atomic(), audit_context(user=user, reason=_("lot produced")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -279,7 +280,7 @@ def serials_create(*, lot, serials: list[str], user) -> list[Serial]:
     clean = [clean_code(s, label=_("serial number"), max_length=80) for s in clean]
     if len(set(clean)) != len(clean):
         raise TraceabilityError(_("A serial number appears twice in the list."))
-    taken = set(Serial.objects.filter(serial__in=clean).values_list("serial", flat=True))
+    taken = set(Serial._base_manager.filter(serial__in=clean).values_list("serial", flat=True))
     if taken:
         raise TraceabilityError(_("Serial numbers already used: %(s)s.") % {"s": ", ".join(sorted(taken))})
     with transaction.atomic(), audit_context(user=user, reason=_("serial numbers assigned")):
@@ -528,7 +529,7 @@ def work_order_create(*, site, part, code: str = "", line=None, quantity_planned
     code = clean_code(code, label=_("work order / batch"), max_length=40) if (code or "").strip() else ""
     code = code or random_code(WorkOrder, "WO")
     with transaction.atomic(), audit_context(user=user, reason=_("work order created")):
-        if WorkOrder.objects.filter(code=code).exists():
+        if WorkOrder._base_manager.filter(code=code).exists():  # unique across sites
             raise TraceabilityError(_("Work order %(c)s already exists.") % {"c": code})
         wo = WorkOrder.objects.create(
             code=code,
@@ -802,20 +803,41 @@ def recall_notify(*, recall, user) -> Recall:
     return recall
 
 
+def recall_letter_store(*, recall_customer) -> GeneratedReport:
+    """The customer's recall letter as a stored generated report (PDF in the customer's language, its
+    SHA-256 kept): generated once, findable from the recall, the same file e-mailed and downloaded."""
+    from compliance.pdf import render_report_pdf
+
+    rc = recall_customer
+    if rc.letter_id:
+        return rc.letter
+    _pdf, stored = render_report_pdf(
+        key="traceability.recall_letter",
+        params={"recall": rc.recall.code, "customer": rc.customer.code},
+        language=rc.customer.language or "en",
+    )
+    with transaction.atomic(), audit_context(reason=_("recall letter generated"), source="job"):
+        locked = RecallCustomer.objects.select_for_update().get(pk=rc.pk)
+        if locked.letter_id is None:  # a concurrent run stored one first: keep that one
+            locked.letter = stored
+            locked.save()
+        rc.letter = locked.letter
+    return rc.letter
+
+
 def recall_notifications_send(*, recall_id: int) -> int:
-    """Send each customer not yet notified its letter (PDF in the customer's language) by e-mail.
-    Idempotent: notified customers are skipped. When all are done, the recall is in progress."""
+    """Send each customer not yet notified its letter (stored as a generated report, in the customer's
+    language) by e-mail. Idempotent: notified customers are skipped, a letter is generated once. When all
+    are done, the recall is in progress."""
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.utils import translation
 
-    from .reports import recall_letter_pdf
-
     recall = Recall.objects.get(pk=recall_id)
     sent = 0
-    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer"):
+    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer", "recall", "letter"):
         lang = rc.customer.language or "en"
-        pdf = recall_letter_pdf(recall=recall, recall_customer=rc, language=lang)
+        letter = recall_letter_store(recall_customer=rc)
         with translation.override(lang):
             subject = _("Recall notice %(code)s") % {"code": recall.code}
             if recall.is_mock:
@@ -826,6 +848,8 @@ def recall_notifications_send(*, recall_id: int) -> int:
             ) % {"code": recall.code}
         to = [rc.customer.email] if rc.customer.email else []
         if to:
+            with letter.file.open("rb") as fh:
+                pdf = fh.read()
             msg = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
             msg.attach(f"{recall.code}-{rc.customer.code}.pdf", pdf, "application/pdf")
             msg.send()

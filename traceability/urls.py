@@ -13,6 +13,7 @@ urlpatterns = [
     path("trace/<code:code>.csv", views.trace_csv, name="trace_csv"),
     path("recalls/", views.recall_list, name="recalls"),
     path("recalls/<code:code>/", views.recall_detail, name="recall"),
+    path("recalls/<code:code>/letters/<int:rc_id>/", views.recall_letter, name="recall_letter"),
     path("work-orders/", views.work_order_list, name="work_orders"),
     path("work-orders/<code:code>/", views.work_order_detail, name="work_order"),
     path("p/<str:token>/", views.public_trace, name="public"),

@@ -28,9 +28,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "masterdata.view": ALL,
     "masterdata.change": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "masterdata.import": {R.ADMINISTRATOR, R.QUALITY_MANAGER},
+    "equipment.calibrate": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "users.manage": {R.ADMINISTRATOR},
     "objectives.manage": {R.QUALITY_MANAGER},
     "alarms.manage": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "alarms.acknowledge": WRITERS,
     # suppliers
     "suppliers.view": ALL,
     "suppliers.change": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
@@ -56,6 +58,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "inspection.plan_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
     "inspection.plan_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "spc.freeze_limits": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.switching_authority": {R.QUALITY_MANAGER},
     "inspection.line_correction": {R.PRODUCTION_SUPERVISOR, R.QUALITY_MANAGER},
     # nonconformance
