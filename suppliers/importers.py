@@ -43,6 +43,7 @@ def _split(value: str) -> list[str]:
 
 class SupplierImport(ImportKind):
     name = "suppliers"
+    perm = "suppliers.change"
     label = gettext_lazy("Suppliers")
     columns = [
         Column("code"),
@@ -137,6 +138,7 @@ class SupplierImport(ImportKind):
 
 class CertificateImport(ImportKind):
     name = "certificates"
+    perm = "suppliers.certificates"
     label = gettext_lazy("Supplier certificates")
     columns = [
         Column("supplier", help=gettext_lazy("supplier code")),

@@ -49,11 +49,12 @@ def _first(qs):
 
 def _plant(site: Site, other: Site) -> Plant:
     from capa.models import Capa, CapaAction, EffectivenessCheck, Scar
-    from inspection.models import Characteristic, Inspection, InspectionPlan, LineStop, SupplierSwitching
-    from nonconformance.models import Complaint, ContainmentAction, DispositionLine, Ncr
+    from inspection.models import Characteristic, Inspection, InspectionPlan, LineStop, Measurement, SupplierSwitching
+    from monitoring.models import Alarm, Objective
+    from nonconformance.models import Attachment, Complaint, ContainmentAction, DispositionLine, Ncr
     from qms.core.models import Equipment
     from suppliers.models import AslEntry, Certificate, PpapAttachment, PpapElement, PpapSubmission, Supplier
-    from traceability.models import Lot, Operation, Recall, WorkOrder
+    from traceability.models import Lot, Operation, Recall, RecallCustomer, WorkOrder
 
     only_here = Supplier.objects.filter(sites=site).exclude(sites=other)
     p = Plant(site=site)
@@ -83,9 +84,16 @@ def _plant(site: Site, other: Site) -> Plant:
     o["ppap_element"] = _first(PpapElement.objects.filter(submission__supplier__in=only_here))
     o["ppap_attachment"] = _first(PpapAttachment.objects.filter(element__submission__supplier__in=only_here))
     o["equipment"] = _first(Equipment.objects.filter(site=site))
+    o["measurement"] = _first(Measurement.objects.filter(inspection__site=site).exclude(photo="")) or _first(
+        Measurement.objects.filter(inspection__site=site)
+    )
+    o["recall_letter"] = _first(RecallCustomer.objects.filter(recall__site=site, letter__isnull=False))
+    o["attachment"] = _first(Attachment.objects.filter(ncr__site=site))
+    o["objective"] = _first(Objective.objects.filter(site=site))
+    o["alarm"] = _first(Alarm.objects.filter(site=site))
 
     ids = p.identifiers
-    for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment):
+    for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(only_here.values_list("name", flat=True))
@@ -187,6 +195,14 @@ ROUTES: dict[str, list] = {
     "inspection:switching_action": [_pk("switching", action=a) for a in ("approve-reduced", "restore", "normal")],
     "inspection:line_stop_correct": [_pk("line_stop")],
     "inspection:handover": [("operation", lambda o: {"operation_id": o.pk})],
+    "inspection:photo": [("measurement", lambda o: {"code": o.inspection.code, "pk": o.pk})],
+    "core:equipment_calibrate": [_code("equipment")],
+    "traceability:recall_letter": [("recall_letter", lambda o: {"code": o.recall.code, "rc_id": o.pk})],
+    "nonconformance:attachment_download": [_pk("attachment")],
+    "monitoring:objective": [_pk("objective")],
+    "monitoring:alarm": [_code("alarm")],
+    "monitoring:alarm_acknowledge": [_code("alarm")],
+    "monitoring:alarm_resolve": [_code("alarm")],
     "inspection:spc_chart": [_pk("characteristic")],
     "inspection:spc_freeze": [_pk("characteristic")],
     "nonconformance:containment_done": [_pk("containment")],
@@ -224,6 +240,9 @@ NOT_RECORD_ROUTES = {
     "compliance:report_pdf",  # every registered report is run with the other site's parameters
     "compliance:generated_download",  # tests/test_site_isolation_compliance.py
     "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
+    "core:password_reset_confirm",  # a signed token, no record of a site
+    "monitoring:export",  # a kind of CSV: walked as a list page per kind
+    "monitoring:import",  # idem
 }
 
 # List pages opened with a query naming the other site's record (kind, url name, query builder).

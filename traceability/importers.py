@@ -59,6 +59,7 @@ def _parts_by_number() -> dict:
 
 class LotImport(ImportKind):
     name = "lots"
+    perm = "lots.import"
     label = _lazy("Lots")
     columns = [
         Column("code"),
@@ -196,6 +197,7 @@ def find_cycle_edges(edges) -> set[tuple[int, int]]:
 
 class GenealogyImport(ImportKind):
     name = "genealogy"
+    perm = "lots.import"
     label = _lazy("Genealogy links")
     columns = [Column("parent_lot"), Column("child_lot"), Column("quantity")]
 

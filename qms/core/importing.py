@@ -64,6 +64,9 @@ class ImportKind:
     name: str = ""
     label: object = ""
     columns: list[Column] = []
+    # An importing user's rows may name only the sites where they hold this permission (or may import
+    # master data).
+    perm: str = "masterdata.import"
 
     def columns_help(self) -> str:
         return ", ".join(c.name + ("" if c.required else "?") for c in self.columns)
@@ -261,7 +264,7 @@ def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = Fal
         return report
     # A user imports only into the sites where they may import: a row naming another site's record finds
     # nothing (a row error) and a row naming another site is refused. The command line keeps its scope.
-    with _import_scope(user):
+    with _import_scope(user, importer.perm):
         ctx = importer.prepare([r for _line, r in rows])
         ctx.setdefault("user", user)
         items = []
@@ -286,10 +289,7 @@ def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = Fal
     return report
 
 
-IMPORT_PERM = "masterdata.import"
-
-
-def _import_scope(user):
+def _import_scope(user, perm: str):
     import contextlib
 
     from . import policy
@@ -297,7 +297,9 @@ def _import_scope(user):
 
     if user is None or not getattr(user, "pk", None):
         return contextlib.nullcontext()
-    return site_scope(policy.sites_for(user, IMPORT_PERM))
+    # Where the user may import master data, or do what this kind of record needs (a supplier engineer
+    # importing suppliers); never a site the user holds neither at.
+    return site_scope(set(policy.sites_for(user, "masterdata.import")) | set(policy.sites_for(user, perm)))
 
 
 def importable_sites() -> dict:
