@@ -11,7 +11,6 @@ or in-process when there is no REDIS_URL) fills it: CSV and XLSX row by row from
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import logging
@@ -29,6 +28,8 @@ from django.utils.translation import gettext as _
 
 from qms.core import policy
 from qms.core.errors import DomainError, PermissionRefused
+from qms.core.exports import safe_cell
+from qms.core.exports import write_csv as write_csv_rows
 from qms.core.scoping import site_scope
 
 from .models import ExportFormat, ExportJob, ExportStatus
@@ -230,22 +231,24 @@ class _HashingWriter:
 
 def _cell(value):
     """Cells that start like a formula are written as text (CSV/formula injection in spreadsheets)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def write_csv(table, fh, progress=None) -> int:
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
     text.write("\ufeff")  # Excel opens UTF-8 (Chinese) correctly only with the BOM
-    writer = csv.writer(text)
-    writer.writerow(table.columns)
-    n = 0
-    for row in table.rows:
-        writer.writerow([_cell(v) for v in row])
-        n += 1
-        if progress and n % PROGRESS_EVERY == 0:
-            progress(n)
+    counted = {"n": 0}
+
+    def rows():
+        for row in table.rows:
+            yield row
+            counted["n"] += 1
+            if progress and counted["n"] % PROGRESS_EVERY == 0:
+                progress(counted["n"])
+
+    # The kernel's one CSV writer: every cell through safe_cell (formula injection).
+    write_csv_rows(text, table.columns, rows())
+    n = counted["n"]
     text.flush()
     text.detach()
     return n

@@ -73,13 +73,17 @@ def plan_create(
     notes: str = "",
 ) -> InspectionPlan:
     policy.check(user, "inspection.plan_edit", site)
-    if scheme == Scheme.ISO2859:
-        aql = sampling.normalise_aql(aql)
+    try:
+        if scheme == Scheme.ISO2859:
+            aql = sampling.normalise_aql(aql)
+        for value in (aql_major, aql_minor, aql_critical):
+            if value:
+                sampling.normalise_aql(value)
+    except sampling.SamplingError as exc:
+        # The sampling tables name the standard AQLs: the user reads them in the form, not a traceback.
+        raise InspectionError(str(exc)) from None
     if scheme == Scheme.FIXED and not fixed_sample_size:
         raise InspectionError(_("A fixed sampling scheme needs its sample size."))
-    for value in (aql_major, aql_minor, aql_critical):
-        if value:
-            sampling.normalise_aql(value)
     with transaction.atomic(), audit_context(user=user, reason=_("inspection plan created")):
         last = InspectionPlan.objects.filter(site=site, part=part, stage=stage).aggregate(v=Max("version"))["v"] or 0
         return InspectionPlan.objects.create(

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import Resolver404, resolve
+from zeal import zeal_ignore
 
 from qms.core.codes import code_problem
 from qms.core.models import Membership, Role, Site, User
@@ -94,6 +95,23 @@ class FormParser(HTMLParser):
             self._form = None
         elif tag == "select":
             self._select = None
+
+
+def _unlock():
+    """Wrong passwords in signature fields lock the account; unlock it so the next forms are reached."""
+    from qms.core.audit import audit_context
+
+    user = User.objects.get(username="hostile")
+    if user.failed_logins or user.locked_until:
+        with audit_context(reason="hostile-input sweep"):
+            user.failed_logins, user.locked_until = 0, None
+            user.save()
+    try:
+        from axes.utils import reset
+
+        reset(username="hostile")
+    except ImportError:
+        pass
 
 
 def _all_roles_user():
@@ -217,6 +235,8 @@ def _sweep_forms(client, failures):
     forms, pages = _crawl(client, failures)
     by_route = {}
     for form in forms:
+        if form["action"].startswith(SKIP_PATHS):
+            continue  # logging out or switching the language is not a form to attack
         route = _route(form["action"])
         key = (route, tuple(sorted(f["name"] for f in form["fields"])))
         by_route.setdefault(key, [])
@@ -230,8 +250,11 @@ def _sweep_forms(client, failures):
         variants = [(k * len(HOSTILE) // ROTATIONS, True) for k in range(ROTATIONS)] + [(1, False)]
         for offset, keep in variants:
             before = _counts()
+            _unlock()
             try:
-                response = client.post(form["action"], _values(form, offset, keep))
+                # N+1 queries are the benchmarks' concern; this sweep looks for 500s and half-writes.
+                with zeal_ignore():
+                    response = client.post(form["action"], _values(form, offset, keep))
             except Exception as exc:  # noqa: BLE001
                 failures.append(f"POST {form['action']} (offset {offset}, choices kept={keep}): {exc!r}")
                 continue

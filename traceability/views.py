@@ -224,7 +224,10 @@ def lot_action(request, code, action):
             messages.success(request, _("Hold placed."))
         elif action == "lift":
             require_site(request, "lots.hold", lot.site)
-            hold = get_object_or_404(LotHold, pk=request.POST.get("hold"), lot=lot)
+            hold_id = request.POST.get("hold", "")
+            if not (hold_id.isascii() and hold_id.isdigit()):
+                raise Http404(_("Choose the hold to lift."))
+            hold = get_object_or_404(LotHold, pk=hold_id, lot=lot)
             services.lot_hold_lift(hold=hold, reason=request.POST.get("reason", ""), user=request.user)
             messages.success(request, _("Hold lifted."))
         elif action == "ship":
