@@ -38,6 +38,11 @@ def _site_ids(request) -> list[int]:
     return ids
 
 
+def _with_rows(chart: dict) -> dict:
+    """The chart's figures as table rows (label, value, drill-down link) for the accessible data table."""
+    return {**chart, "rows": list(zip(chart["labels"], chart["values"], chart["urls"], strict=True))}
+
+
 def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
     """Chart data with one drill-down link per point."""
 
@@ -48,12 +53,14 @@ def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
             reverse("monitoring:records") + "?" + q + "".join(f"&site={s}" for s in site_ids[:1] if len(site_ids) == 1)
         )
 
-    return {
-        "label": f"{kpi.label} ({kpi.unit})",
-        "labels": [p.period.strftime("%Y-%m") for p in points],
-        "values": [None if p.value is None else round(p.value, 4) for p in points],
-        "urls": [link(p) for p in points],
-    }
+    return _with_rows(
+        {
+            "label": f"{kpi.label} ({kpi.unit})",
+            "labels": [p.period.strftime("%Y-%m") for p in points],
+            "values": [None if p.value is None else round(p.value, 4) for p in points],
+            "urls": [link(p) for p in points],
+        }
+    )
 
 
 def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
@@ -62,13 +69,15 @@ def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
             f"?kpi={kpi.key}&start={start}&end={end}&dim_key={dim_key}&dim_value={dim}"
         )
 
-    return {
-        "type": "bar",
-        "label": f"{kpi.label} ({kpi.unit})",
-        "labels": [d or "—" for d, _p in items],
-        "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
-        "urls": [link(d) for d, _p in items],
-    }
+    return _with_rows(
+        {
+            "type": "bar",
+            "label": f"{kpi.label} ({kpi.unit})",
+            "labels": [d or "—" for d, _p in items],
+            "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
+            "urls": [link(d) for d, _p in items],
+        }
+    )
 
 
 @require("portal.view")
