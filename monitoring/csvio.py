@@ -28,8 +28,23 @@ KINDS = {"rules": "alarms.manage", "objectives": "objectives.manage"}  # kind ->
 MAX_ROWS = 2000
 
 
+def _cell(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @) is written with a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out):
+        self.writer = csv.writer(out)
+
+    def writerow(self, row):
+        self.writer.writerow([_cell(v) for v in row])
+
+
 def export(kind: str, user, out) -> None:
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     if kind == "rules":
         writer.writerow(RULE_COLUMNS)
         for r in selectors.rules_for(user):

@@ -145,3 +145,10 @@ def test_pages_in_chinese(login, people, data):
     assert "本年度质量目标" in r.content.decode() and "来料不良 ppm" in r.content.decode()
     assert c.get(reverse("monitoring:rules")).status_code == 200
     assert c.get(reverse("monitoring:trends") + "?kpi=ipqc.fpy&dim_key=line&months=99").status_code == 200
+
+
+def test_csv_export_neutralises_formulas(login, people, site):
+    services.alarm_rule_create(site=site, user=people["qm"], name="=HYPERLINK(\"x\")", kpi="ncr.count",
+                               window="days", window_size=7, comparator=">", threshold=5)  # fmt: skip
+    body = login(people["qm"]).get(reverse("monitoring:export", args=["rules"])).content.decode()
+    assert "'=HYPERLINK" in body
