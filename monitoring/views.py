@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from compliance.signatures import signatures_with_validity
@@ -22,6 +24,7 @@ from qms.core.views_auth import require, require_site
 from . import csvio, engine, selectors, services
 from .forms import AckForm, CsvImportForm, ObjectiveForm, ResolveForm, ReviewForm, RuleForm
 
+CHART_CACHE_SECONDS = 300
 LIGHT = {"green": "pill-ok", "amber": "pill-warn", "red": "pill-bad", "grey": ""}
 
 
@@ -88,14 +91,19 @@ def dashboard(request):
     start = engine.add_months(today.replace(day=1), -11)
     objectives = list(selectors.objectives_for(request.user, year=today.year).filter(site_id__in=site_ids))
     progress = selectors.objectives_progress(objectives, today=today)
-    charts = []
-    for key in ("iqc.ppm", "complaint.ppm", "scrap.cost"):
-        kpi = get_kpi(key)
-        charts.append(_chart(kpi, engine.series(kpi, site_ids=site_ids, start=start, end=today), site_ids))
-    for key, dim in (("ipqc.fpy", "line"), ("ncr.count", "defect_code")):
-        kpi = get_kpi(key)
-        items = engine.breakdown(kpi, site_ids=site_ids, start=start, end=today, dim_key=dim, limit=10)
-        charts.append(_bar(kpi, items, site_ids, dim, start, today))
+    # Monthly trends move when the roll-up is recomputed: cached for a few minutes per sites and language.
+    cache_key = f"monitoring:dash:{today}:{get_language()}:{','.join(map(str, sorted(site_ids)))}"
+    charts = cache.get(cache_key)
+    if charts is None:
+        charts = []
+        for key in ("iqc.ppm", "complaint.ppm", "scrap.cost"):
+            kpi = get_kpi(key)
+            charts.append(_chart(kpi, engine.series(kpi, site_ids=site_ids, start=start, end=today), site_ids))
+        for key, dim in (("ipqc.fpy", "line"), ("ncr.count", "defect_code")):
+            kpi = get_kpi(key)
+            items = engine.breakdown(kpi, site_ids=site_ids, start=start, end=today, dim_key=dim, limit=10)
+            charts.append(_bar(kpi, items, site_ids, dim, start, today))
+        cache.set(cache_key, charts, CHART_CACHE_SECONDS)
     return render(
         request,
         "monitoring/dashboard.html",
