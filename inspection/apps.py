@@ -41,9 +41,21 @@ class InspectionConfig(AppConfig):
         register_nav_item(
             NavItem("inspection_plans", _("Inspection plans"), "inspection:plans", "inspection.view", order=41)
         )
+        register_nav_item(
+            NavItem(
+                "inspection_spc",
+                _("Process parameters (SPC)"),
+                "inspection:spc_parameters",
+                "inspection.view",
+                order=42,
+            )
+        )
         register_dashboard_tile(selectors.dashboard_tiles)
         register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
         register_demo_seeder(DemoSeeder("inspection", seed_inspection, order=300))
+        from .spc_demo import seed_spc
+
+        register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",
@@ -54,6 +66,11 @@ class InspectionConfig(AppConfig):
         )
         reports.register()
         reports.register_capability()
+        from suppliers.ppap_evidence import register_ppap_evidence
+
+        from .spc_charts import ppap_capability_evidence
+
+        register_ppap_evidence(ppap_capability_evidence)
         from . import tasks  # noqa: F401  (registers the Celery tasks)
 
 

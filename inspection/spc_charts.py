@@ -284,3 +284,98 @@ def spc_histogram(values: list[float], lsl, usl, bins: int = 20) -> dict:
         "edges": edges.tolist(),
         "curve": list(zip(xs.tolist(), curve.tolist(), strict=True)),
     }
+
+
+# --- process parameters (5M1E "measurement" of production records) --------------------------------------
+
+
+def parameter_streams(site_ids: list[int], *, limit: int = 200) -> list[dict]:
+    """One row per part x parameter name recorded at the sites: how many values, the latest."""
+    from django.db.models import Count, Max
+
+    from traceability.models import ProcessParameter
+
+    return list(
+        ProcessParameter.objects.filter(record__work_order__site_id__in=site_ids)
+        .values("record__work_order__part_id", "record__work_order__part__number", "name", "unit")
+        .annotate(n=Count("id"), last=Max("record__started_at"))
+        .order_by("record__work_order__part__number", "name")[:limit]
+    )
+
+
+@dataclass
+class ParameterChart:
+    name: str
+    unit: str
+    codes: list[str]
+    times: list[datetime]
+    location: Series | None
+    spread: Series | None
+    lower: float | None
+    upper: float | None
+    capability: spc.Capability | None = None
+    problem: str = ""
+
+
+def parameter_chart(*, site_ids: list[int], part_id: int, name: str, limit: int = DEFAULT_LIMIT) -> ParameterChart:
+    """I-MR chart (trial limits, Nelson rules 1, 2, 3, 5) of one process parameter of one part, in time order,
+    with its capability against the recorded limits. Two queries whatever the amount of data."""
+    from traceability.models import ProcessParameter
+
+    rows = list(
+        ProcessParameter.objects.filter(
+            record__work_order__site_id__in=site_ids, record__work_order__part_id=part_id, name=name
+        )
+        .order_by("-record__started_at", "-pk")
+        .values_list("value", "unit", "lower_limit", "upper_limit", "record__work_order__code", "record__started_at")[
+            :limit
+        ]
+    )[::-1]
+    chart = ParameterChart(name, rows[-1][1] if rows else "", [], [], None, None, None, None)
+    if len(rows) < 2:
+        chart.problem = "few_subgroups"
+        return chart
+    values = [float(r[0]) for r in rows]
+    chart.codes = [r[4] for r in rows]
+    chart.times = [r[5] for r in rows]
+    lows = [r[2] for r in rows if r[2] is not None]
+    highs = [r[3] for r in rows if r[3] is not None]
+    chart.lower = float(lows[-1]) if lows else None
+    chart.upper = float(highs[-1]) if highs else None
+    individuals, moving = spc.imr_limits(values)
+    n = len(values)
+    chart.location = Series("", values, [individuals.center] * n, [individuals.lcl] * n, [individuals.ucl] * n)
+    for i, rule in spc.run_rule_violations(values, individuals.center, individuals.sigma, rules=spc.DEFAULT_RULES):
+        chart.location.violations.setdefault(i, []).append(rule)
+    spread_values = [float("nan"), *moving.points]
+    chart.spread = Series("", spread_values, [moving.center] * n, [moving.lcl] * n, [moving.ucl] * n)
+    for i in range(1, n):
+        if spread_values[i] > moving.ucl:
+            chart.spread.violations.setdefault(i, []).append(1)
+    if chart.lower is not None or chart.upper is not None:
+        try:
+            chart.capability = spc.capability(values, chart.lower, chart.upper)
+        except spc.SpcError:
+            chart.capability = None
+    return chart
+
+
+def ppap_capability_evidence(*, part, site_ids) -> dict:
+    """PPAP element 11 (initial process studies): the control chart and capability report of every variable
+    characteristic with specification limits in the part's approved plans at the given sites (one query)."""
+    from django.urls import reverse
+
+    from suppliers.ppap_evidence import PpapEvidence
+
+    from .models import PlanStatus
+
+    characteristics = Characteristic.objects.filter(
+        plan__part=part, plan__site_id__in=site_ids, plan__status=PlanStatus.APPROVED, kind=Kind.VARIABLE
+    ).select_related("plan")
+    items = []
+    for c in characteristics:
+        if c.lower_limit is None and c.upper_limit is None:
+            continue
+        report = reverse("compliance:report_pdf", args=["inspection.capability"]) + f"?characteristic={c.pk}"
+        items.append(PpapEvidence(label=f"{c.name} ({c.plan})", url=report, note=c.special or ""))
+    return {11: items} if items else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from qms.core.views_auth import require, require_site
 from . import spc
 from .forms import RULE_LABELS, ControlLimitsFreezeForm
 from .models import Characteristic
-from .spc_charts import spc_capability, spc_chart
+from .spc_charts import parameter_chart, parameter_streams, spc_capability, spc_chart
 from .spc_services import control_limits_freeze
 from .spc_svg import chart_svg
 
@@ -101,3 +102,41 @@ def freeze(request, pk):
         return _chart_page(request, characteristic, form=form)
     messages.success(request, _("Control limits frozen and signed."))
     return redirect("inspection:spc_chart", characteristic.pk)
+
+
+@require("inspection.view")
+def parameters(request):
+    """Process parameters recorded in production (5M1E), each with its control chart."""
+    site_ids = policy.sites_for(request.user, "inspection.view")
+    return render(request, "inspection/spc_parameters.html", {"streams": parameter_streams(site_ids)})
+
+
+@require("inspection.view")
+def parameter(request):
+    try:
+        part_id = int(request.GET.get("part", ""))
+    except ValueError:
+        raise Http404 from None
+    name = (request.GET.get("name") or "").strip()[:80]
+    site_ids = policy.sites_for(request.user, "inspection.view")
+    chart = parameter_chart(site_ids=site_ids, part_id=part_id, name=name)
+    if chart.problem and not chart.codes:
+        raise Http404
+    links = [reverse("traceability:work_order", args=[code]) for code in chart.codes]
+    titles = [f"{code} {at:%Y-%m-%d %H:%M}" for code, at in zip(chart.codes, chart.times, strict=True)]
+    svgs = [
+        {"label": label, "svg": chart_svg(series, links=links, titles=titles)}
+        for series, label in ((chart.location, "imr"), (chart.spread, "spread"))
+        if series is not None
+    ]
+    return render(
+        request,
+        "inspection/spc_parameter.html",
+        {
+            "chart": chart,
+            "svgs": svgs,
+            "capability": chart.capability,
+            "min_subgroups": spc.MIN_SUBGROUPS,
+            "min_values": spc.MIN_VALUES,
+        },
+    )

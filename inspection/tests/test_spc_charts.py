@@ -14,7 +14,7 @@ from django.urls import reverse
 from compliance.signatures import signature_is_valid, signatures_for
 from conftest import PASSWORD
 from inspection import services, spc
-from inspection.models import ControlLimits, LimitsStatus, LineStop, Special, Stage
+from inspection.models import Characteristic, ControlLimits, LimitsStatus, LineStop, Special, Stage
 from inspection.spc_charts import spc_chart
 from inspection.spc_services import SpcDecisionError, control_limits_freeze, spc_evaluate_inspection
 from qms.core.audit import audit_context
@@ -171,3 +171,49 @@ def test_chart_queries_do_not_grow_with_the_data(ipqc_plan, people, login):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
     assert len(many) == len(few)
+
+
+def test_process_parameter_chart(site, other_site, people, login, make_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from traceability.services import production_record_create, work_order_create
+
+    p = f.part("WELD-1")
+    wo = work_order_create(site=site, part=p, operations=("Welding",), user=None)
+    start = timezone.now() - datetime.timedelta(hours=30)
+    temps = [231.0, 232.5, 230.8, 231.9, 232.2, 231.1, 231.7, 232.0, 231.3, 231.8] * 2 + [245.0, 231.6]
+    for hour, temp in enumerate(temps):
+        production_record_create(
+            work_order=wo, user=people["supervisor"], started_at=start + datetime.timedelta(hours=hour),
+            parameters=[{"name": "Weld temperature", "value": temp, "unit": "°C", "lower_limit": 220, "upper_limit": 240}],
+        )  # fmt: skip
+    client = login(people["qe"])
+    listing = client.get(reverse("inspection:spc_parameters"))
+    assert listing.status_code == 200 and b"Weld temperature" in listing.content
+    url = reverse("inspection:spc_parameter") + f"?part={p.pk}&name=Weld+temperature"
+    page = client.get(url)
+    assert page.status_code == 200 and b"<svg" in page.content
+    assert page.context["chart"].location.violations.get(20) == [1]  # 245 degC: beyond 3 sigma
+    assert page.context["capability"] is not None
+    stranger = make_user("food-qe2", roles=[Role.QUALITY_ENGINEER], sites=[other_site])
+    assert login(stranger).get(url).status_code == 404
+    assert b"Weld temperature" not in login(stranger).get(reverse("inspection:spc_parameters")).content
+    assert client.get(reverse("inspection:spc_parameter") + "?part=x").status_code == 404
+
+
+def test_capability_studies_feed_ppap_element_11(site, people, login, make_user):
+    from suppliers import services as supplier_services
+    from suppliers.tests.factories import approved_supplier
+
+    sqe = make_user("sqe-spc", roles=[Role.SUPPLIER_QUALITY_ENGINEER])
+    p = f.part("PPAP-SPC")
+    f.plan(site, p, people["qe"], people["qm"], stage=Stage.FAI, scheme="fixed", fixed_sample_size=1, aql="")
+    supplier = approved_supplier(sqe, site)
+    sub = supplier_services.ppap_create(supplier=supplier, part=p, level=3, reason="initial", user=sqe)
+    page = login(sqe).get(reverse("suppliers:ppap_detail", args=[sub.pk]))
+    assert page.status_code == 200
+    char = Characteristic.objects.get(plan__part=p)
+    assert page.context["evidence"][11][0].url.endswith(f"characteristic={char.pk}")
+    assert b"Bore" in page.content

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "masterdata.view": ALL,
     "masterdata.change": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "masterdata.import": {R.ADMINISTRATOR, R.QUALITY_MANAGER},
+    "equipment.calibrate": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "users.manage": {R.ADMINISTRATOR},
     "objectives.manage": {R.QUALITY_MANAGER},
     "alarms.manage": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
