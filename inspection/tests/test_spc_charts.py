@@ -217,27 +217,3 @@ def test_capability_studies_feed_ppap_element_11(site, people, login, make_user)
     char = Characteristic.objects.get(plan__part=p)
     assert page.context["evidence"][11][0].url.endswith(f"characteristic={char.pk}")
     assert b"Bore" in page.content
-
-
-def test_signals_are_recorded_once_and_counted_by_monitoring(ipqc_plan, people, site):
-    import datetime
-
-    from django.utils import timezone
-
-    from inspection.models import SpcSignal
-    from monitoring import engine
-    from qms.core.kpis import KPIS
-
-    _baseline(ipqc_plan, people["inspector"])
-    char = ipqc_plan.characteristics.get()
-    control_limits_freeze(characteristic=char, user=people["qe"], credential=f.cred(people["qe"]), reason="baseline")
-    drift = _subgroup(ipqc_plan, people["inspector"], [10.011, 10.012, 10.01, 10.013, 10.011])
-    spc_evaluate_inspection(inspection_id=drift.pk)
-    spc_evaluate_inspection(inspection_id=drift.pk)
-    signals = SpcSignal.objects.filter(inspection=drift)
-    assert signals.count() >= 1 and set(signals.values_list("rule", flat=True)) >= {1}
-    kpi = KPIS["spc.signals"]
-    today = timezone.localdate()
-    engine.rollup(kpi=kpi, site=site, day_from=today - datetime.timedelta(days=1), day_to=today)
-    point = engine.total(kpi, site_ids=[site.pk], start=today - datetime.timedelta(days=1), end=today)
-    assert point.value == signals.count()
