@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from compliance.signatures import signatures_with_validity
@@ -22,6 +24,7 @@ from qms.core.views_auth import require, require_site
 from . import csvio, engine, selectors, services
 from .forms import AckForm, CsvImportForm, ObjectiveForm, ResolveForm, ReviewForm, RuleForm
 
+CHART_CACHE_SECONDS = 300
 LIGHT = {"green": "pill-ok", "amber": "pill-warn", "red": "pill-bad", "grey": ""}
 
 
@@ -38,6 +41,11 @@ def _site_ids(request) -> list[int]:
     return ids
 
 
+def _with_rows(chart: dict) -> dict:
+    """The chart's figures as table rows (label, value, drill-down link) for the accessible data table."""
+    return {**chart, "rows": list(zip(chart["labels"], chart["values"], chart["urls"], strict=True))}
+
+
 def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
     """Chart data with one drill-down link per point."""
 
@@ -48,12 +56,14 @@ def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
             reverse("monitoring:records") + "?" + q + "".join(f"&site={s}" for s in site_ids[:1] if len(site_ids) == 1)
         )
 
-    return {
-        "label": f"{kpi.label} ({kpi.unit})",
-        "labels": [p.period.strftime("%Y-%m") for p in points],
-        "values": [None if p.value is None else round(p.value, 4) for p in points],
-        "urls": [link(p) for p in points],
-    }
+    return _with_rows(
+        {
+            "label": f"{kpi.label} ({kpi.unit})",
+            "labels": [p.period.strftime("%Y-%m") for p in points],
+            "values": [None if p.value is None else round(p.value, 4) for p in points],
+            "urls": [link(p) for p in points],
+        }
+    )
 
 
 def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
@@ -62,13 +72,15 @@ def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
             f"?kpi={kpi.key}&start={start}&end={end}&dim_key={dim_key}&dim_value={dim}"
         )
 
-    return {
-        "type": "bar",
-        "label": f"{kpi.label} ({kpi.unit})",
-        "labels": [d or "—" for d, _p in items],
-        "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
-        "urls": [link(d) for d, _p in items],
-    }
+    return _with_rows(
+        {
+            "type": "bar",
+            "label": f"{kpi.label} ({kpi.unit})",
+            "labels": [d or "—" for d, _p in items],
+            "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
+            "urls": [link(d) for d, _p in items],
+        }
+    )
 
 
 @require("portal.view")
@@ -79,14 +91,19 @@ def dashboard(request):
     start = engine.add_months(today.replace(day=1), -11)
     objectives = list(selectors.objectives_for(request.user, year=today.year).filter(site_id__in=site_ids))
     progress = selectors.objectives_progress(objectives, today=today)
-    charts = []
-    for key in ("iqc.ppm", "complaint.ppm", "scrap.cost"):
-        kpi = get_kpi(key)
-        charts.append(_chart(kpi, engine.series(kpi, site_ids=site_ids, start=start, end=today), site_ids))
-    for key, dim in (("ipqc.fpy", "line"), ("ncr.count", "defect_code")):
-        kpi = get_kpi(key)
-        items = engine.breakdown(kpi, site_ids=site_ids, start=start, end=today, dim_key=dim, limit=10)
-        charts.append(_bar(kpi, items, site_ids, dim, start, today))
+    # Monthly trends move when the roll-up is recomputed: cached for a few minutes per sites and language.
+    cache_key = f"monitoring:dash:{today}:{get_language()}:{','.join(map(str, sorted(site_ids)))}"
+    charts = cache.get(cache_key)
+    if charts is None:
+        charts = []
+        for key in ("iqc.ppm", "complaint.ppm", "scrap.cost"):
+            kpi = get_kpi(key)
+            charts.append(_chart(kpi, engine.series(kpi, site_ids=site_ids, start=start, end=today), site_ids))
+        for key, dim in (("ipqc.fpy", "line"), ("ncr.count", "defect_code")):
+            kpi = get_kpi(key)
+            items = engine.breakdown(kpi, site_ids=site_ids, start=start, end=today, dim_key=dim, limit=10)
+            charts.append(_bar(kpi, items, site_ids, dim, start, today))
+        cache.set(cache_key, charts, CHART_CACHE_SECONDS)
     return render(
         request,
         "monitoring/dashboard.html",

@@ -13,3 +13,12 @@ def people(make_user, site):
         "auditor": make_user("aud", roles=[Role.AUDITOR]),
         "sqe": make_user("sqe", roles=[Role.SUPPLIER_QUALITY_ENGINEER]),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboard caches its charts (Redis outlives a test run): every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -38,9 +38,15 @@ def test_dashboard_constant_queries_and_content(login, people, data, site):
     for i in range(5):
         services.objective_create(site=site, title=f"more {i}", kpi="ncr.count", comparator="<=", target=5,
                                   year=timezone.localdate().year, owner=people["qe"], user=people["qm"])  # fmt: skip
+    from django.core.cache import cache
+
+    cache.clear()
     with CaptureQueriesContext(connection) as more:
         client.get(reverse("monitoring:dashboard"))
     assert len(more) == len(few)
+    with CaptureQueriesContext(connection) as cached:
+        client.get(reverse("monitoring:dashboard"))
+    assert len(cached) < len(more)  # the charts come from the cache
 
 
 def test_drill_down_lists_the_records_of_the_users_sites_only(login, people, data, make_user, other_site):
@@ -145,3 +151,10 @@ def test_pages_in_chinese(login, people, data):
     assert "本年度质量目标" in r.content.decode() and "来料不良 ppm" in r.content.decode()
     assert c.get(reverse("monitoring:rules")).status_code == 200
     assert c.get(reverse("monitoring:trends") + "?kpi=ipqc.fpy&dim_key=line&months=99").status_code == 200
+
+
+def test_csv_export_neutralises_formulas(login, people, site):
+    services.alarm_rule_create(site=site, user=people["qm"], name="=HYPERLINK(\"x\")", kpi="ncr.count",
+                               window="days", window_size=7, comparator=">", threshold=5)  # fmt: skip
+    body = login(people["qm"]).get(reverse("monitoring:export", args=["rules"])).content.decode()
+    assert "'=HYPERLINK" in body
