@@ -199,10 +199,12 @@ def lot_action(request, code, action):
     lot = _lot_or_404(request, code)
     try:
         if action == "release":
-            require_site(request, "lots.release", lot.site)
-            form = ReasonForm(request.POST)
-            services.lot_release(lot=lot, user=request.user, reason=request.POST.get("reason", "") or _("released"))
-            messages.success(request, _("Lot released."))
+            # One door per decision: a release is e-signed on the release page, never a bare POST here.
+            raise DomainError(
+                _(
+                    "A lot is released only by an e-signed release on its release page (by someone who did not inspect it)."
+                )
+            )
         elif action == "reject":
             require_site(request, "lots.release", lot.site)
             form = ReasonForm(request.POST)

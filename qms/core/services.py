@@ -141,3 +141,26 @@ def calibration_reminders_send(*, today=None) -> int:
             )
         )
     return sent
+
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor() -> User:
+    """The explicit actor of automatic steps (e.g. a release after an accepted IQC where the site allows it).
+    Inactive with an unusable password: it can never sign in or sign, and holds no role."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    with transaction.atomic(), audit_context(reason=_("system actor created"), source="system"):
+        user, created = User.objects.get_or_create(
+            username=SYSTEM_USERNAME, defaults={"display_name": "QMS system", "is_active": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+    return user
+
+
+def is_system_actor(user) -> bool:
+    return getattr(user, "username", None) == SYSTEM_USERNAME and not getattr(user, "is_active", True)
