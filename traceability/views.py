@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
+from qms.core.idempotency import create_once
 from qms.core.errors import DomainError
 from qms.core.views_auth import public, require, require_site
 
@@ -324,8 +326,12 @@ def trace_csv(request, code):
 # ---------------------------------------------------------------------------------------- recalls
 
 
-@require("recall.manage")
+@require("recall.view")
+@create_once
 def recall_list(request):
+    can_start = policy.can(request.user, "recall.manage")
+    if request.method == "POST" and not can_start:
+        raise PermissionDenied("recall.manage")
     form = RecallStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -361,20 +367,24 @@ def recall_list(request):
         else:
             messages.success(request, _("Recall %(c)s started; lots in stock are on hold.") % {"c": recall.code})
             return redirect("traceability:recall", code=recall.code)
-    recalls = Recall.objects.filter(site_id__in=policy.sites_for(request.user, "recall.manage")).select_related("site")
+    recalls = Recall.objects.filter(site_id__in=policy.sites_for(request.user, "recall.view")).select_related("site")
     page = Paginator(recalls, 30).get_page(request.GET.get("page"))
     return render(
-        request, "traceability/recall_list.html", {"form": form, "page_obj": page, "recalls": page.object_list}
+        request,
+        "traceability/recall_list.html",
+        {"form": form if can_start else None, "page_obj": page, "recalls": page.object_list},
     )
 
 
-@require("recall.manage")
+@require("recall.view")
 def recall_detail(request, code):
     recall = get_object_or_404(Recall.objects.select_related("site", "created_by"), code=code)
-    require_site(request, "recall.manage", recall.site)
+    require_site(request, "recall.view", recall.site)
     approve_form = RecallApproveForm(None, request=request, meaning="approved")
     if request.method == "POST":
         action = request.POST.get("action")
+        if action != "approve":  # the approval's authority is the service's own (per-site decision)
+            require_site(request, "recall.manage", recall.site)
         try:
             if action == "approve":
                 approve_form = RecallApproveForm(request.POST, request=request, meaning="approved")
@@ -425,8 +435,10 @@ def recall_detail(request, code):
             "effect": services.recall_effectiveness(recall),
             "approve_form": approve_form,
             "signatures": signatures_with_validity(recall),
-            "can_approve": policy.can(request.user, "recall.approve", recall.site)
-            and recall.status == RecallStatus.DRAFT,
+            "offer": policy.decision_offer(
+                request.user, "recall.approve", recall.site, involved={"authored": recall.created_by_id}
+            ),
+            "can_manage": policy.can(request.user, "recall.manage", recall.site),
             "statuses": RecallStatus,
         },
     )

@@ -57,6 +57,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "lots.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "lots.hold": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "trace.view": ALL,
+    "recall.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
     "recall.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "recall.approve": {R.QUALITY_MANAGER},
     # inspection
