@@ -19,6 +19,7 @@ from compliance.forms import SignatureForm
 from compliance.models import Signature
 from compliance.signatures import signatures_with_validity
 from nonconformance.models import Complaint, Ncr
+from qms.core.idempotency import create_once
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.views_auth import require, require_site
@@ -100,6 +101,7 @@ def capa_list(request):
 
 
 @require("capa.manage")
+@create_once
 def capa_create(request):
     site_ids = policy.sites_for(request.user, "capa.manage")
     ncr = complaint = None
@@ -328,6 +330,7 @@ def capa_cancel(request, code):
 
 
 @require("scar.manage")
+@create_once
 def scar_create(request):
     site_ids = policy.sites_for(request.user, "scar.manage")
     ncr = None

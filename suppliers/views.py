@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from qms.core.idempotency import create_once
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.models import Site
@@ -127,6 +128,7 @@ def supplier_list(request):
 
 
 @require("suppliers.change")
+@create_once
 def supplier_create(request):
     form = SupplierForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -415,6 +417,7 @@ def certificate_download(request, pk):
 
 
 @require("suppliers.change")
+@create_once
 def asl_create(request, pk):
     supplier = _supplier(request, pk, "suppliers.change")
     form = AslCreateForm(request.POST or None)
@@ -495,6 +498,7 @@ def asl_decide(request, pk, action):
 
 
 @require("suppliers.change")
+@create_once
 def ppap_create(request, pk):
     supplier = _supplier(request, pk, "suppliers.change")
     form = PpapCreateForm(request.POST or None, initial={"part": request.GET.get("part")})

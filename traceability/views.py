@@ -171,6 +171,7 @@ def lot_label(request, code):
 
 
 @require("lots.receive")
+@create_once
 def lot_receive(request):
     site_ids = policy.sites_for(request.user, "lots.receive")
     form = LotReceiveForm(request.POST or None, site_ids=site_ids)
@@ -197,6 +198,7 @@ def lot_receive(request):
 
 @require_POST
 @require("lots.view")
+@create_once
 def lot_action(request, code, action):
     lot = _lot_or_404(request, code)
     try:
@@ -436,7 +438,11 @@ def recall_detail(request, code):
             "approve_form": approve_form,
             "signatures": signatures_with_validity(recall),
             "offer": policy.decision_offer(
-                request.user, "recall.approve", recall.site, involved={"authored": recall.created_by_id}
+                request.user,
+                "recall.approve",
+                recall.site,
+                involved={"authored": recall.created_by_id},
+                what=_("this recall"),
             ),
             "can_manage": policy.can(request.user, "recall.manage", recall.site),
             "statuses": RecallStatus,

@@ -321,7 +321,7 @@ def eligible_names(decision: str, site, *, involved: dict | None = None) -> list
     return [u.printed_name for u in eligible_users(decision, site, involved=involved)]
 
 
-def decision_offer(user, decision: str, site, *, involved: dict | None = None) -> dict:
+def decision_offer(user, decision: str, site, *, involved: dict | None = None, what: str = "") -> dict:
     """What a page shows for a decision: the form only to someone who would be allowed; otherwise why not
     and who can act instead."""
     involved = involved or {}
@@ -329,7 +329,7 @@ def decision_offer(user, decision: str, site, *, involved: dict | None = None) -
     why = ""
     if not may:
         try:
-            check_decide(user, decision, site, involved=involved)
+            check_decide(user, decision, site, involved=involved, what=what)
         except PermissionRefused as exc:
             why = exc.message
     return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}
