@@ -19,9 +19,9 @@ from compliance.forms import SignatureForm
 from compliance.models import Signature
 from compliance.signatures import signatures_with_validity
 from nonconformance.models import Complaint, Ncr
-from qms.core.idempotency import create_once
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 

@@ -14,6 +14,9 @@ class InspectionPlanAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_add_permission(self, request):
+        return False  # created and decided through the services only
+
 
 @admin.register(Inspection)
 class InspectionAdmin(admin.ModelAdmin):
@@ -26,6 +29,9 @@ class InspectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_add_permission(self, request):
+        return False  # created and decided through the services only
 
 
 @admin.register(Station, IpqcSchedule)

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from compliance.forms import SignatureForm
 from compliance.signatures import signatures_with_validity
-from qms.core.idempotency import create_once
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qms.core.idempotency import create_once
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.models import Site
 from qms.core.views_auth import require
 

@@ -68,7 +68,7 @@ def test_signed_release_page_refuses_the_inspector_names_who_can_and_never_relea
     client = login(people["qe"])
     page = client.get(url).content.decode()
     assert 'name="password"' not in page  # no form the QE would be refused
-    assert "You inspected lot FG-LOT-9" in page and "Who can act: Qm" in page, page[page.find("<main"):]
+    assert "You inspected lot FG-LOT-9" in page and "Who can act: Qm" in page, page[page.find("<main") :]
     response = client.post(url, {"username": "qe", "password": PASSWORD, "reason": "mine"})
     assert "You inspected lot FG-LOT-9" in response.content.decode()
     assert not LotRelease.objects.exists()
@@ -145,9 +145,7 @@ def _accepted_iqc(site, people):
     lot = insp_f.lot(site, p, 20, sup=insp_f.supplier())
     insp = services.iqc_create_for_lot(lot=lot)
     insp_f.fill(insp, people["inspector"])
-    services.inspection_complete(
-        inspection=insp, user=people["inspector"], credential=insp_f.cred(people["inspector"])
-    )
+    services.inspection_complete(inspection=insp, user=people["inspector"], credential=insp_f.cred(people["inspector"]))
     return lot, Inspection.objects.get(pk=insp.pk)
 
 
@@ -238,7 +236,9 @@ def test_decision_authority_is_per_site(site, other_site, make_user):
     qe = make_user("qe2", roles=[Role.QUALITY_ENGINEER], sites=[site, other_site])
     qm = make_user("qm2", roles=[Role.QUALITY_MANAGER], sites=[site, other_site])
     assert policy.can_decide(qe, "recall.approve", site) and not policy.can_decide(qm, "recall.approve", site)
-    assert policy.can_decide(qm, "recall.approve", other_site) and not policy.can_decide(qe, "recall.approve", other_site)
+    assert policy.can_decide(qm, "recall.approve", other_site) and not policy.can_decide(
+        qe, "recall.approve", other_site
+    )
     bad = DecisionAuthority(site=site, decision="recall.approve", role=Role.AUDITOR)
     with pytest.raises(ValidationError):
         bad.full_clean()
@@ -303,3 +303,25 @@ def test_docs_decisions_lists_every_decision_with_its_door_and_rule():
         assert perm == spec.perm, key
         assert {b.strip() for b in barred.split(",") if b.strip() and b.strip() != "—"} == set(spec.barred), key
         assert (meaning.strip("`") if meaning != "—" else "") == spec.meaning, key
+
+
+# --- the admin is no second door -----------------------------------------------------------------------------
+
+
+def test_admin_never_edits_a_status_or_decision_field(rf, make_user):
+    from django.contrib import admin
+
+    superuser = make_user("root", roles=[Role.ADMINISTRATOR], is_superuser=True, is_staff=True)
+    request = rf.get("/admin/")
+    request.user = superuser
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        names = {f.name for f in model._meta.get_fields()}
+        decision_fields = names & {"status", "released_by", "approved_by", "executed_by", "verified_by", "lifted_at"}
+        if not decision_fields:
+            continue
+        checked += 1
+        if model_admin.has_add_permission(request) or model_admin.has_change_permission(request):
+            readonly = set(model_admin.get_readonly_fields(request))
+            assert decision_fields <= readonly, f"{model._meta.label}: {decision_fields - readonly} editable in admin"
+    assert checked >= 5

@@ -39,7 +39,12 @@ def rejected_at_iqc(site, people, capture, quantity=1000):
     insp_f.plan(site, part, people["qe"], people["qm"])
     with capture(execute=True):
         lot = lot_receive(
-            site=site, part=part, supplier=supplier, supplier_lot_code="J-1", quantity=quantity, user=people["inspector"]
+            site=site,
+            part=part,
+            supplier=supplier,
+            supplier_lot_code="J-1",
+            quantity=quantity,
+            user=people["inspector"],
         )
     iqc = Inspection.objects.get(lot=lot, stage=Stage.IQC)
     insp_f.fill(iqc, people["inspector"], bad=range(1, iqc.reject_number + 1))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
-from qms.core.idempotency import create_once
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.views_auth import public, require, require_site
 
 from . import labels, selectors, services
