@@ -50,6 +50,16 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
+def _system_scope_for_test_bodies():
+    """Test bodies set up and inspect data across sites; requests made through the test client still
+    pass the site-scope middleware, which is what the isolation tests exercise."""
+    from qms.core.scoping import scopes_disabled
+
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """A request in Chinese leaves its language active on the thread; start every test in English."""
     from django.utils import translation

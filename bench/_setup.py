@@ -13,6 +13,13 @@ import django  # noqa: E402
 
 django.setup()
 
+from qms.core.scoping import system_scope  # noqa: E402
+
+# Benchmarks act as the system across sites, as management commands do (entered once, for the process).
+# Keep a reference: a dropped generator-based context manager is closed at once, leaving the scope again.
+_SYSTEM_SCOPE = system_scope()
+_SYSTEM_SCOPE.__enter__()
+
 
 def timed(fn, repeat: int) -> list[float]:
     """Milliseconds of each of `repeat` calls."""

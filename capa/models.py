@@ -14,6 +14,7 @@ from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
 from qms.core.models import Site
+from qms.core.scoping import site_scoped_manager
 
 DEFAULT_EFFECTIVENESS_DAYS = 30
 
@@ -126,6 +127,8 @@ class Capa(RegulatedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("CAPA")
         verbose_name_plural = _("CAPAs")
@@ -180,6 +183,8 @@ class CapaTeamMember(RegulatedModel):
     role = models.CharField(_("role"), max_length=20, choices=TeamRole.choices, default=TeamRole.MEMBER)
     department = models.CharField(_("department"), max_length=100, blank=True)
 
+    objects = site_scoped_manager("capa__site")
+
     class Meta:
         verbose_name = _("team member")
         verbose_name_plural = _("team members")
@@ -214,6 +219,8 @@ class CapaAction(RegulatedModel):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     evidence = models.TextField(_("evidence"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("capa__site")
 
     class Meta:
         verbose_name = _("CAPA action")
@@ -252,6 +259,8 @@ class EffectivenessCheck(RegulatedModel):
     )
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     scheduled_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("capa__site")
 
     class Meta:
         verbose_name = _("effectiveness check")
@@ -307,6 +316,8 @@ class Scar(RegulatedModel):
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("SCAR")

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from qms.core.scoping import is_site_scoped, visible_or_none
+
 from .audit_trail import chain_quick_check
 from .reports import Report, ReportError, ReportParam, register_report
 from .selectors import BadFilter, audit_entries, entry_rows, get_model_or_none, model_verbose, parse_date
@@ -65,13 +67,9 @@ def build_record(params: dict, user) -> dict:
             % {"model": params["model"]},
             field="model",
         )
-    instance = None
-    try:
-        instance = model._base_manager.filter(pk=object_id).first()
-    except (ValueError, TypeError):
-        instance = None
+    instance = visible_or_none(model, object_id)
     qs = audit_entries(model=label, object_id=object_id)
-    if instance is None and not qs.exists():
+    if instance is None and (is_site_scoped(model) or not qs.exists()):
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
             % {"type": model._meta.verbose_name, "id": object_id},

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qms.core import policy
+from qms.core.scoping import is_site_scoped, visible_or_none
 from qms.core.views_auth import require
 
 from .audit_trail import chain_quick_check, chain_verify_and_record, last_verification
@@ -104,10 +105,10 @@ def _record_or_404(model_label: str, object_id: str):
     model = get_model_or_none(model_label)
     if model is None:
         raise Http404(_("Unknown record type."))
-    try:
-        instance = model._base_manager.filter(pk=object_id).first()
-    except (ValueError, TypeError):
-        instance = None
+    instance = visible_or_none(model, object_id)
+    if instance is None and is_site_scoped(model):
+        # Another site's record (or none): its trail is not shown either.
+        raise Http404(_("No such record at your sites."))
     return model, instance
 
 

@@ -24,8 +24,12 @@ class InspectionConfig(AppConfig):
         from . import checks, reports, selectors
         from .demo import seed_inspection
         from .scan import resolve_scan
+        from .signals import inspection_accepted, inspection_rejected
+        from .spc_services import on_inspection_completed
 
         lot_received.connect(_on_lot_received, dispatch_uid="inspection_iqc_from_lot")
+        inspection_accepted.connect(on_inspection_completed, dispatch_uid="inspection_spc_accepted")
+        inspection_rejected.connect(on_inspection_completed, dispatch_uid="inspection_spc_rejected")
         gates.register_receipt_check(checks.receipt_check)
         gates.register_release_check(checks.release_check)
         gates.register_work_order_check(checks.work_order_check)
@@ -36,6 +40,15 @@ class InspectionConfig(AppConfig):
         )
         register_nav_item(
             NavItem("inspection_plans", _("Inspection plans"), "inspection:plans", "inspection.view", order=41)
+        )
+        register_nav_item(
+            NavItem(
+                "inspection_spc",
+                _("Process parameters (SPC)"),
+                "inspection:spc_parameters",
+                "inspection.view",
+                order=42,
+            )
         )
         register_dashboard_tile(selectors.dashboard_tiles)
         register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
@@ -49,6 +62,7 @@ class InspectionConfig(AppConfig):
             )
         )
         reports.register()
+        reports.register_capability()
         from . import tasks  # noqa: F401  (registers the Celery tasks)
 
 

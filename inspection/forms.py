@@ -63,3 +63,55 @@ class CharacteristicForm(forms.Form):
     defect_class = forms.ChoiceField(label=_("Defect class"), choices=DefectClass.choices, initial="major")
     special = forms.ChoiceField(label=_("Special characteristic"), choices=Special.choices, required=False)
     method = forms.CharField(label=_("Gauge / method"), max_length=200, required=False)
+
+
+class ControlLimitsFreezeForm(SignatureForm):
+    """Freeze Phase II control limits: the rules to apply, the points left out of the baseline (each with
+    its reason) and the e-signature."""
+
+    sign_purpose = "freeze control limits"
+
+    rules = forms.TypedMultipleChoiceField(
+        label=_("Nelson rules"),
+        coerce=int,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[1, 2, 3, 5],
+    )
+    excluded = forms.CharField(
+        label=_("Points left out of the baseline"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: inspection number, a colon, the reason (e.g. “IPQC-123: gauge dropped”)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, require_reason=True, **kwargs)
+        from .spc import NELSON_RULES
+
+        self.fields["rules"].choices = [(n, f"{n} · {RULE_LABELS[n]}") for n in NELSON_RULES]
+
+    def clean_excluded(self) -> dict[str, str]:
+        parsed: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get("excluded", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            code, sep, why = line.partition(":")
+            if not sep or not code.strip() or not why.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)d: write the inspection number, a colon and the reason.") % {"n": number}
+                )
+            parsed[code.strip()[:30]] = why.strip()[:500]
+        return parsed
+
+
+RULE_LABELS = {
+    1: _("one point beyond 3σ"),
+    2: _("nine points in a row on one side"),
+    3: _("six points in a row rising or falling"),
+    4: _("fourteen points alternating up and down"),
+    5: _("two of three points beyond 2σ"),
+    6: _("four of five points beyond 1σ"),
+    7: _("fifteen points in a row within 1σ"),
+    8: _("eight points in a row beyond 1σ"),
+}

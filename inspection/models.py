@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.scoping import site_scoped_manager
 
 
 class Stage(models.TextChoices):
@@ -82,6 +83,8 @@ class InspectionPlan(RegulatedModel):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("inspection plan")
         verbose_name_plural = _("inspection plans")
@@ -148,6 +151,8 @@ class Characteristic(RegulatedModel):
     method = models.CharField(_("method"), max_length=200, blank=True)
     is_lab_test = models.BooleanField(_("laboratory test (legal limit)"), default=False)
 
+    objects = site_scoped_manager("plan__site")
+
     class Meta:
         verbose_name = _("characteristic")
         verbose_name_plural = _("characteristics")
@@ -209,6 +214,8 @@ class Station(RegulatedModel):
     inspectors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("inspectors")
     )
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("inspection station")
@@ -293,6 +300,8 @@ class Inspection(RegulatedModel):
         verbose_name=_("inspector"),
     )
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
@@ -356,6 +365,8 @@ class Measurement(RegulatedModel):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
+    objects = site_scoped_manager("inspection__site")
+
     class Meta:
         verbose_name = _("measurement")
         verbose_name_plural = _("measurements")
@@ -376,6 +387,8 @@ class Submission(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     values = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("inspection__site", manager_class=models.Manager)
 
 
 class SupplierSwitching(RegulatedModel):
@@ -398,6 +411,8 @@ class SupplierSwitching(RegulatedModel):
     reduced_approved_at = models.DateTimeField(null=True, blank=True)
     lots = models.PositiveIntegerField(default=0)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("switching state")
         verbose_name_plural = _("switching states")
@@ -415,6 +430,8 @@ class SwitchingEvent(RegulatedModel):
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("switching__site")
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -435,6 +452,8 @@ class IpqcSchedule(RegulatedModel):
     grace_minutes = models.PositiveIntegerField(_("overdue after (minutes)"), default=30)
     next_due_at = models.DateTimeField(_("next check due"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("IPQC schedule")
@@ -468,6 +487,8 @@ class LineStop(RegulatedModel):
     recheck = models.ForeignKey(Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     cleared_at = models.DateTimeField(null=True, blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("line stop")
         verbose_name_plural = _("line stops")
@@ -497,6 +518,8 @@ class LotRelease(RegulatedModel):
         verbose_name=_("evidence"),
     )  # fmt: skip
 
+    objects = site_scoped_manager("lot__site")
+
     class Meta:
         verbose_name = _("lot release")
         verbose_name_plural = _("lot releases")
@@ -522,6 +545,8 @@ class RejectionDecision(RegulatedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
 
+    objects = site_scoped_manager("lot__site")
+
     class Meta:
         verbose_name = _("decision on a rejection")
         verbose_name_plural = _("decisions on rejections")
@@ -531,3 +556,68 @@ class RejectionDecision(RegulatedModel):
 
     def __str__(self):
         return f"{self.reference} · {self.kind}"
+
+
+class ChartKind(models.TextChoices):
+    IMR = "imr", _("Individuals and moving range (I-MR)")
+    XBAR_R = "xbar_r", _("Average and range (x̄-R)")
+    XBAR_S = "xbar_s", _("Average and standard deviation (x̄-S)")
+    P = "p", _("Fraction defective (p)")
+    U = "u", _("Defects per unit (u)")
+
+
+class LimitsStatus(models.TextChoices):
+    FROZEN = "frozen", _("In force")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class ControlLimits(RegulatedModel):
+    """Phase II control limits of one characteristic, frozen from a baseline by an e-signed decision.
+    A change of limits is a new frozen set that supersedes the previous one; both stay on record so a chart
+    shows which limits applied when."""
+
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="control_limits", verbose_name=_("characteristic")
+    )
+    chart = models.CharField(_("chart"), max_length=10, choices=ChartKind.choices)
+    subgroup_size = models.PositiveSmallIntegerField(_("subgroup size"))
+    center = models.FloatField(_("centre line"))
+    lcl = models.FloatField(_("lower control limit"))
+    ucl = models.FloatField(_("upper control limit"))
+    spread_center = models.FloatField(_("spread centre line"), null=True, blank=True)
+    spread_lcl = models.FloatField(_("spread lower limit"), null=True, blank=True)
+    spread_ucl = models.FloatField(_("spread upper limit"), null=True, blank=True)
+    sigma = models.FloatField(_("sigma (within)"))
+    rules = models.CharField(_("Nelson rules"), max_length=20, default="1,2,3,5")
+    baseline_subgroups = models.PositiveIntegerField(_("baseline subgroups"))
+    baseline_from = models.DateTimeField(_("baseline from"))
+    baseline_to = models.DateTimeField(_("baseline to"))
+    excluded = models.JSONField(_("excluded points"), default=list, blank=True)
+    status = FSMField(_("status"), max_length=12, choices=LimitsStatus.choices, default=LimitsStatus.FROZEN)
+    reason = models.TextField(_("reason"))
+    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    frozen_at = models.DateTimeField(_("frozen at"), default=timezone.now)
+
+    # What the signer reviewed: the limits, the rules and the baseline (not later status bookkeeping).
+    signed_fields = (
+        "characteristic_id", "chart", "subgroup_size", "center", "lcl", "ucl", "spread_center", "spread_lcl",
+        "spread_ucl", "sigma", "rules", "baseline_subgroups", "baseline_from", "baseline_to", "excluded",
+    )  # fmt: skip
+
+    objects = site_scoped_manager("characteristic__plan__site")
+
+    class Meta:
+        verbose_name = _("control limits")
+        verbose_name_plural = _("control limits")
+        ordering = ["characteristic", "frozen_at", "pk"]
+
+    def __str__(self):
+        return f"{self.characteristic} {self.get_chart_display()} {self.frozen_at:%Y-%m-%d}"
+
+    @property
+    def rule_numbers(self) -> list[int]:
+        return [int(r) for r in self.rules.split(",") if r.strip().isdigit()]
+
+    @transition(field=status, source=LimitsStatus.FROZEN, target=LimitsStatus.SUPERSEDED)
+    def supersede(self):
+        pass

@@ -48,3 +48,60 @@ def register() -> None:
             document_prefix="COA",
         )
     )
+
+
+def build_capability(params, user) -> dict:
+    """Capability report of one characteristic (IATF 16949 §9.1.1.1): histogram with specification limits
+    and fitted curve, control charts, indices with a confidence bound, data period and counts."""
+    from .models import Characteristic
+    from .spc_charts import spc_histogram
+    from .spc_svg import histogram_svg
+    from .spc_views import chart_context
+
+    raw = (params.get("characteristic") or "").strip()
+    characteristic = None
+    if raw.isdigit():
+        characteristic = Characteristic.objects.select_related("plan__site", "plan__part").filter(pk=int(raw)).first()
+    if characteristic is None:
+        raise ReportError(
+            _("No characteristic has the number “%(c)s”. Open the characteristic's control chart and use its link.")
+            % {"c": raw},
+            field="characteristic",
+        )
+    ctx = chart_context(characteristic)
+    chart, cap = ctx["chart"], ctx["capability"]
+    if cap is None:
+        raise ReportError(
+            _("%(c)s has no variable data with specification limits to study yet.") % {"c": characteristic.name},
+            field="characteristic",
+        )
+    values = [v for g in chart.subgroups for v in g.values]
+    ctx.update(
+        {
+            "title": _("Process capability — %(c)s") % {"c": characteristic.name},
+            "effective_params": {"characteristic": str(characteristic.pk)},
+            "param_rows": [(_("Characteristic"), f"{characteristic.name} · {characteristic.plan}")],
+            "histogram": histogram_svg(
+                spc_histogram(values, characteristic.lower_limit, characteristic.upper_limit),
+                characteristic.lower_limit,
+                characteristic.upper_limit,
+            ),
+            "period_from": chart.subgroups[0].at,
+            "period_to": chart.subgroups[-1].at,
+        }
+    )
+    return ctx
+
+
+def register_capability() -> None:
+    register_report(
+        Report(
+            key="inspection.capability",
+            title=_lazy("Process capability report (Cp/Cpk)"),
+            template="inspection/pdf/spc_capability.html",
+            build=build_capability,
+            params=[ReportParam("characteristic", required=True, help=_lazy("characteristic number"))],
+            perm="inspection.view",
+            document_prefix="CPK",
+        )
+    )

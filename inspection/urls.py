@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import spc_views, views
 
 app_name = "inspection"
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("switching/", views.switching_list, name="switching"),
     path("switching/<int:pk>/<str:action>/", views.switching_action, name="switching_action"),
     path("line-stops/", views.line_stops, name="line_stops"),
+    path("characteristics/<int:pk>/spc/", spc_views.chart, name="spc_chart"),
+    path("characteristics/<int:pk>/spc/freeze/", spc_views.freeze, name="spc_freeze"),
+    path("process-parameters/", spc_views.parameters, name="spc_parameters"),
+    path("process-parameters/chart/", spc_views.parameter, name="spc_parameter"),
     path("line-stops/<int:pk>/correct/", views.line_stop_correct, name="line_stop_correct"),
     path("api/handover/<int:operation_id>/", views.handover, name="handover"),
 ]

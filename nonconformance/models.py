@@ -16,6 +16,7 @@ from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
 from qms.core.models import Customer, Part, Role, Site
+from qms.core.scoping import site_scoped_manager
 
 
 class DefectCategory(models.TextChoices):
@@ -127,6 +128,8 @@ class Ncr(RegulatedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("NCR")
         verbose_name_plural = _("NCRs")
@@ -193,6 +196,8 @@ class NcrLot(RegulatedModel):
         verbose_name=_("hold"),
     )
 
+    objects = site_scoped_manager("ncr__site")
+
     class Meta:
         verbose_name = _("affected lot")
         verbose_name_plural = _("affected lots")
@@ -222,6 +227,8 @@ class ContainmentAction(RegulatedModel):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     result = models.TextField(_("result"), blank=True)
     quantity_found = models.DecimalField(_("quantity found"), max_digits=14, decimal_places=3, null=True, blank=True)
+
+    objects = site_scoped_manager("ncr__site")
 
     class Meta:
         verbose_name = _("containment action")
@@ -254,6 +261,8 @@ class Attachment(RegulatedModel):
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("ncr__site", "complaint__site")
 
     class Meta:
         verbose_name = _("attachment")
@@ -332,6 +341,8 @@ class MrbRule(RegulatedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("MRB rule")
         verbose_name_plural = _("MRB rules")
@@ -366,6 +377,8 @@ class Disposition(RegulatedModel):
     rejection_reason = models.TextField(_("last rejection reason"), blank=True)
     required_roles = models.JSONField(_("required MRB roles"), default=list, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+
+    objects = site_scoped_manager("ncr__site")
 
     class Meta:
         verbose_name = _("MRB disposition")
@@ -439,6 +452,8 @@ class DispositionLine(RegulatedModel):
     returned_on = models.DateField(_("shipped back on"), null=True, blank=True)
     voided = models.BooleanField(_("removed"), default=False)
 
+    objects = site_scoped_manager("disposition__ncr__site")
+
     class Meta:
         verbose_name = _("disposition line")
         verbose_name_plural = _("disposition lines")
@@ -479,6 +494,8 @@ class MrbDecision(RegulatedModel):
         "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    objects = site_scoped_manager("disposition__ncr__site")
 
     class Meta:
         verbose_name = _("MRB decision")
@@ -536,6 +553,8 @@ class Complaint(RegulatedModel):
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("customer complaint")

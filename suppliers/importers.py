@@ -16,12 +16,15 @@ from qms.core.importing import (
     ImportKind,
     RowError,
     check_unique_in_file,
+    codes_taken,
+    importable_sites,
     parse_bool,
     parse_choice,
     parse_date,
     require_text,
+    unknown_site_error,
 )
-from qms.core.models import Part, Site, User
+from qms.core.models import Part, User
 
 from .models import (
     Certificate,
@@ -61,22 +64,25 @@ class SupplierImport(ImportKind):
         usernames = {r.get("sqe", "").strip() for r in rows if r.get("sqe")}
         return {
             "existing": {s.code: s for s in Supplier.objects.filter(code__in=codes).prefetch_related("sites")},
-            "sites": {s.code: s for s in Site.objects.all()},
+            "taken": codes_taken(Supplier, "code", codes),
+            "sites": importable_sites(),
             "users": {u.username: u for u in User.objects.filter(username__in=usernames)},
         }
 
     def validate_row(self, row, ctx):
         code = require_text(row, "code", 30).upper()
         check_unique_in_file(ctx, code, _("Supplier %(c)s") % {"c": code})
+        if code in ctx["taken"] and code not in ctx["existing"]:
+            raise RowError(
+                _("Supplier code %(c)s belongs to a supplier that serves none of your sites. Choose another code.")
+                % {"c": code}
+            )
         site_codes = _split(require_text(row, "sites"))
         sites = []
         for sc in site_codes:
             site = ctx["sites"].get(sc)
             if site is None:
-                raise RowError(
-                    _("Site “%(s)s” does not exist. Use one of: %(known)s.")
-                    % {"s": sc, "known": ", ".join(ctx["sites"])}
-                )
+                raise unknown_site_error(sc, ctx["sites"])
             sites.append(site)
         email = row.get("contact_email", "").strip()
         if email and ("@" not in email or " " in email):
@@ -119,8 +125,10 @@ class SupplierImport(ImportKind):
                     changed = True
             if changed:
                 existing.save()
-            if {s.pk for s in existing.sites.all()} != {s.pk for s in sites}:
-                existing.sites.set(sites)
+            # The sites the importing user cannot see stay as they are: a row speaks only for the user's sites.
+            kept = [s for s in existing.sites.all() if s.code not in ctx["sites"]]
+            if {s.pk for s in existing.sites.all()} != {s.pk for s in [*sites, *kept]}:
+                existing.sites.set([*sites, *kept])
                 changed = True
             written += int(changed)
         return written

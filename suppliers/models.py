@@ -16,6 +16,7 @@ from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
 from qms.core.models import Part, Site
+from qms.core.scoping import site_scoped_manager, supplier_scoped_manager
 
 # ---------------------------------------------------------------------------------------------------
 # Supplier
@@ -81,6 +82,8 @@ class Supplier(RegulatedModel):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    objects = supplier_scoped_manager()
+
     class Meta:
         verbose_name = _("supplier")
         verbose_name_plural = _("suppliers")
@@ -140,6 +143,8 @@ class SupplierStatusChange(RegulatedModel):
     reason = models.TextField(_("reason"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    objects = supplier_scoped_manager("supplier")
 
     class Meta:
         verbose_name = _("supplier status decision")
@@ -230,6 +235,8 @@ class Certificate(RegulatedModel):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
 
+    objects = supplier_scoped_manager("supplier")
+
     class Meta:
         verbose_name = _("supplier certificate")
         verbose_name_plural = _("supplier certificates")
@@ -298,6 +305,8 @@ class CertificateReminder(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
     recipients = models.PositiveIntegerField(default=0)
 
+    objects = supplier_scoped_manager("certificate__supplier", manager_class=models.Manager)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["certificate", "valid_until", "stage"], name="uniq_cert_reminder")
@@ -321,6 +330,8 @@ class SupplierAudit(RegulatedModel):
     findings = models.TextField(_("findings"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = supplier_scoped_manager("supplier")
 
     class Meta:
         verbose_name = _("supplier audit")
@@ -367,6 +378,8 @@ class AslEntry(RegulatedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = supplier_scoped_manager("supplier")
+
     class Meta:
         verbose_name = _("approved supplier list entry")
         verbose_name_plural = _("approved supplier list")
@@ -412,6 +425,8 @@ class AslSuspension(RegulatedModel):
     lifted_by_certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = supplier_scoped_manager("asl_entry__supplier")
 
     class Meta:
         verbose_name = _("automatic ASL suspension")
@@ -473,6 +488,8 @@ class PpapSubmission(RegulatedModel):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
+    objects = supplier_scoped_manager("supplier")
+
     class Meta:
         verbose_name = _("PPAP submission")
         verbose_name_plural = _("PPAP submissions")
@@ -522,6 +539,8 @@ class PpapElement(RegulatedModel):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = supplier_scoped_manager("submission__supplier")
+
     class Meta:
         verbose_name = _("PPAP element")
         verbose_name_plural = _("PPAP elements")
@@ -550,6 +569,8 @@ class PpapAttachment(RegulatedModel):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    objects = supplier_scoped_manager("element__submission__supplier")
+
     class Meta:
         verbose_name = _("PPAP attachment")
         verbose_name_plural = _("PPAP attachments")
@@ -575,6 +596,8 @@ class ReceiptRecord(RegulatedModel):
     quantity_inspected = models.PositiveIntegerField(_("quantity inspected"))
     quantity_defective = models.PositiveIntegerField(_("quantity defective"))
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("receipt outcome")
         verbose_name_plural = _("receipt outcomes")
@@ -592,6 +615,8 @@ class NcrRecord(RegulatedModel):
     ncr_code = models.CharField(_("NCR"), max_length=60, unique=True)
     raised_on = models.DateField(_("raised on"))
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("supplier NCR")
         verbose_name_plural = _("supplier NCRs")
@@ -608,6 +633,8 @@ class ScarRecord(RegulatedModel):
     issued_on = models.DateField(_("issued on"))
     due_on = models.DateField(_("response due"))
     responded_on = models.DateField(_("answered on"), null=True, blank=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("supplier SCAR")
@@ -638,6 +665,8 @@ class ScorecardPolicy(RegulatedModel):
     grade_a_min = models.DecimalField(_("grade A from score"), max_digits=5, decimal_places=1, default=90)
     grade_b_min = models.DecimalField(_("grade B from score"), max_digits=5, decimal_places=1, default=80)
     grade_c_min = models.DecimalField(_("grade C from score"), max_digits=5, decimal_places=1, default=65)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("scorecard policy")
@@ -670,6 +699,8 @@ class Scorecard(models.Model):
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1, null=True)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("site", manager_class=models.Manager)
 
     class Meta:
         verbose_name = _("supplier scorecard")

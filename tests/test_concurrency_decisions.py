@@ -18,15 +18,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 N = 8
 
 
-def run_at_once(fn, args_list):
-    """Run fn(*args) in one thread each, released together; returns their outcomes."""
+def run_at_once(fn, args_list, site_ids=None):
+    """Run fn(*args) in one thread each, released together; returns their outcomes. A new thread starts
+    outside any site scope: it acts as a request would, inside `site_ids`."""
+    from qms.core.scoping import site_scope
+
     barrier = threading.Barrier(len(args_list))
     outcomes = []
 
     def worker(args):
         try:
             barrier.wait()
-            outcomes.append(("ok", fn(*args)))
+            if site_ids is None:
+                outcomes.append(("ok", fn(*args)))
+            else:
+                with site_scope(site_ids):
+                    outcomes.append(("ok", fn(*args)))
         except DomainError as exc:
             outcomes.append(("refused", exc.message))
         finally:
@@ -93,6 +100,7 @@ def test_eight_releases_of_the_same_lot_end_with_one(site, make_user):
     outcomes = run_at_once(
         lambda u: services.lot_release_sign(lot=lot, user=u, credential=f.cred(u), reason="race"),
         [(m,) for m in managers],
+        [site.pk],
     )
     assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["refused"] * (N - 1)
     assert LotRelease.objects.filter(lot=lot).count() == 1

@@ -164,7 +164,8 @@ class WorkOrderForm(forms.Form):
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none())
     part = forms.ModelChoiceField(label=_("Part"), queryset=Part.objects.filter(is_active=True))
     code = forms.CharField(label=_("Work order / batch"), max_length=40, required=False)
-    line = forms.ModelChoiceField(label=_("Line"), queryset=Equipment.objects.filter(kind="line"), required=False)
+    # Set per request: a class-level queryset of a site-scoped model would be built outside any scope.
+    line = forms.ModelChoiceField(label=_("Line"), queryset=Equipment.objects.none(), required=False)
     quantity_planned = forms.DecimalField(label=_("Planned quantity"), min_value=0, required=False)
     operations = forms.CharField(
         label=_("Operations"),
@@ -176,6 +177,7 @@ class WorkOrderForm(forms.Form):
     def __init__(self, *args, site_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(pk__in=site_ids)
+        self.fields["line"].queryset = Equipment.objects.filter(kind="line", site__in=site_ids)
 
 
 class RecallStartForm(forms.Form):

@@ -14,7 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from qms.core.importing import Column, ImportKind, RowError, check_unique_in_file, parse_choice, parse_decimal
+from qms.core.importing import (
+    Column,
+    ImportKind,
+    RowError,
+    check_unique_in_file,
+    codes_taken,
+    importable_sites,
+    parse_choice,
+    parse_decimal,
+    unknown_site_error,
+)
 from qms.core.models import Part, Site
 
 from .models import Lot, LotLink, LotStatus
@@ -61,15 +71,14 @@ class LotImport(ImportKind):
         from suppliers.models import Supplier
 
         codes = {r.get("code", "").strip() for r in rows} - {""}
-        existing = set()
-        for chunk in _chunks(codes):
-            existing.update(Lot.objects.filter(code__in=chunk).values_list("code", flat=True))
         supplier_codes = {r.get("supplier_code", "").strip() for r in rows} - {""}
+        sites = importable_sites()
+        default = default_site()
         return {
-            "existing": existing,
+            "existing": codes_taken(Lot, "code", codes),
             "parts": _parts_by_number(),
-            "sites": {s.code: s for s in Site.objects.all()},
-            "default_site": default_site(),
+            "sites": sites,
+            "default_site": default if default is not None and default.code in sites else None,
             "suppliers": {s.code: s for s in Supplier.objects.filter(code__in=supplier_codes)},
             "today": timezone.localdate(),
         }
@@ -89,10 +98,7 @@ class LotImport(ImportKind):
         site_code = row.get("site", "").strip()
         site = ctx["sites"].get(site_code) if site_code else ctx["default_site"]
         if site is None:
-            raise RowError(
-                _("Site “%(s)s” does not exist. Use one of: %(known)s.")
-                % {"s": site_code, "known": ", ".join(ctx["sites"])}
-            )
+            raise unknown_site_error(site_code, ctx["sites"])
         supplier_code = row.get("supplier_code", "").strip()
         supplier = None
         if supplier_code:

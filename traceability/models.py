@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.scoping import site_scoped_manager
 
 
 class LotStatus(models.TextChoices):
@@ -62,6 +63,8 @@ class Lot(RegulatedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("lot")
@@ -149,6 +152,8 @@ class LotHold(RegulatedModel):
     )
     lift_reason = models.TextField(_("reason for lifting"), blank=True)
 
+    objects = site_scoped_manager("lot__site")
+
     class Meta:
         verbose_name = _("lot hold")
         verbose_name_plural = _("lot holds")
@@ -173,6 +178,8 @@ class Serial(RegulatedModel):
         "Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="serials", verbose_name=_("shipment")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = site_scoped_manager("lot__site")
 
     class Meta:
         verbose_name = _("serial number")
@@ -208,6 +215,8 @@ class LotLink(RegulatedModel):
         "WorkOrder", on_delete=models.PROTECT, null=True, blank=True, related_name="links", verbose_name=_("work order")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = site_scoped_manager("parent__site", "child__site", all_of=True)
 
     class Meta:
         verbose_name = _("genealogy link")
@@ -255,6 +264,8 @@ class WorkOrder(RegulatedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
@@ -301,6 +312,8 @@ class Operation(RegulatedModel):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
+    objects = site_scoped_manager("work_order__site")
+
     class Meta:
         verbose_name = _("operation")
         verbose_name_plural = _("operations")
@@ -343,6 +356,8 @@ class ProductionRecord(RegulatedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = site_scoped_manager("work_order__site")
+
     class Meta:
         verbose_name = _("production record")
         verbose_name_plural = _("production records")
@@ -361,6 +376,8 @@ class ProcessParameter(RegulatedModel):
     unit = models.CharField(_("unit"), max_length=20, blank=True)
     lower_limit = models.DecimalField(_("lower limit"), max_digits=14, decimal_places=4, null=True, blank=True)
     upper_limit = models.DecimalField(_("upper limit"), max_digits=14, decimal_places=4, null=True, blank=True)
+
+    objects = site_scoped_manager("record__work_order__site")
 
     class Meta:
         verbose_name = _("process parameter")
@@ -389,6 +406,8 @@ class Shipment(RegulatedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = site_scoped_manager("lot__site")
 
     class Meta:
         verbose_name = _("shipment")
@@ -433,6 +452,8 @@ class Recall(RegulatedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("recall")
         verbose_name_plural = _("recalls")
@@ -472,6 +493,8 @@ class RecallLot(RegulatedModel):
     in_stock = models.BooleanField(_("in stock"), default=False)
     hold = models.ForeignKey(LotHold, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
+    objects = site_scoped_manager("recall__site")
+
     class Meta:
         verbose_name = _("recalled lot")
         verbose_name_plural = _("recalled lots")
@@ -491,6 +514,8 @@ class RecallCustomer(RegulatedModel):
     quantity_recovered = models.DecimalField(_("quantity recovered"), max_digits=14, decimal_places=3, default=0)
     lots = models.TextField(_("lots shipped"), blank=True)  # comma-separated codes, frozen with the scope
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+
+    objects = site_scoped_manager("recall__site")
 
     class Meta:
         verbose_name = _("recall customer")
@@ -522,6 +547,8 @@ class PublicTraceProfile(RegulatedModel):
     show_inspection_summary = models.BooleanField(_("inspection summary"), default=True)
     show_origin = models.BooleanField(_("raw-material origin"), default=False)
     public_name = models.CharField(_("published company name"), max_length=200, blank=True)
+
+    objects = site_scoped_manager("site")
 
     class Meta:
         verbose_name = _("public trace page profile")

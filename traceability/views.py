@@ -19,6 +19,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
+from qms.core.scoping import site_scope, system_scope
 from qms.core.views_auth import public, require, require_site
 
 from . import labels, selectors, services
@@ -620,9 +621,16 @@ def public_trace(request, token):
         return response
     if not token or len(token) < 16:
         raise Http404
-    lot = Lot.objects.select_related("part", "site").filter(public_token=token).first()
+    # The one lookup made across sites: a consumer has no site. Everything after it sees only the lot's site.
+    with system_scope():
+        lot = Lot.objects.select_related("part", "site").filter(public_token=token).first()
     if lot is None:
         raise Http404
+    with site_scope([lot.site_id]):
+        return _public_trace_page(request, lot)
+
+
+def _public_trace_page(request, lot):
     profile = PublicTraceProfile.objects.filter(site=lot.site).first() or PublicTraceProfile(site=lot.site)
     recall = selectors.public_recall(lot)
     ctx = {"lot": lot, "profile": profile, "part": lot.part, "recall": recall}

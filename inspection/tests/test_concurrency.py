@@ -9,6 +9,7 @@ from inspection import services
 from inspection.models import LotRelease, Stage
 from qms.core.errors import DomainError
 from qms.core.models import Role
+from qms.core.scoping import site_scope
 
 from . import factories as f
 
@@ -32,7 +33,9 @@ def test_concurrent_release_ends_with_one(site, make_user):
     def release(user):
         try:
             barrier.wait()
-            services.lot_release_sign(lot=lot, user=user, credential=f.cred(user), reason="concurrent")
+            # A new thread starts outside any scope: act as a request would, inside the user's site.
+            with site_scope([site.pk]):
+                services.lot_release_sign(lot=lot, user=user, credential=f.cred(user), reason="concurrent")
             outcomes.append("released")
         except DomainError as exc:
             outcomes.append(exc.message)

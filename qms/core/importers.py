@@ -9,13 +9,16 @@ from .importing import (
     ImportKind,
     RowError,
     check_unique_in_file,
+    codes_taken,
+    importable_sites,
     parse_bool,
     parse_choice,
     parse_date,
     parse_int,
     require_text,
+    unknown_site_error,
 )
-from .models import Customer, Equipment, EquipmentKind, Part, PartType, Site
+from .models import Customer, Equipment, EquipmentKind, Part, PartType
 from .registries import register_import_kind
 
 
@@ -125,9 +128,11 @@ class EquipmentImport(ImportKind):
     ]
 
     def prepare(self, rows):
+        codes = {r.get("code", "").strip() for r in rows} - {""}
         return {
-            "existing": {e.code: e for e in Equipment.objects.all()},
-            "sites": {s.code: s for s in Site.objects.all()},
+            "existing": {e.code: e for e in Equipment.objects.filter(code__in=codes)},
+            "taken": codes_taken(Equipment, "code", codes),
+            "sites": importable_sites(),
         }
 
     def validate_row(self, row, ctx):
@@ -136,9 +141,10 @@ class EquipmentImport(ImportKind):
         site_code = require_text(row, "site")
         site = ctx["sites"].get(site_code)
         if site is None:
+            raise unknown_site_error(site_code, ctx["sites"])
+        if code in ctx["taken"] and code not in ctx["existing"]:
             raise RowError(
-                _("Site “%(s)s” does not exist. Use one of: %(known)s.")
-                % {"s": site_code, "known": ", ".join(ctx["sites"])}
+                _("Equipment code %(c)s is already used at another site. Choose another code.") % {"c": code}
             )
         kind = parse_choice(row, "kind", EquipmentKind.choices)
         due = parse_date(row, "calibration_due")

@@ -146,21 +146,66 @@ def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = Fal
             )
         )
         return report
-    ctx = importer.prepare([r for _line, r in rows])
-    items = []
-    for line, row in rows:
-        try:
-            items.append(importer.validate_row(row, ctx))
-        except RowError as exc:
-            report.errors.append((line, str(exc)))
-    if report.errors or dry_run:
-        return report
-    with (
-        transaction.atomic(),
-        audit_context(user=user, reason=_("imported from %(file)s") % {"file": filename}, source="import"),
-    ):
-        report.written = importer.write(items, ctx)
+    # A user imports only into the sites where they may import: a row naming another site's record finds
+    # nothing (a row error) and a row naming another site is refused. The command line keeps its scope.
+    with _import_scope(user):
+        ctx = importer.prepare([r for _line, r in rows])
+        items = []
+        for line, row in rows:
+            try:
+                items.append(importer.validate_row(row, ctx))
+            except RowError as exc:
+                report.errors.append((line, str(exc)))
+        if report.errors or dry_run:
+            return report
+        with (
+            transaction.atomic(),
+            audit_context(user=user, reason=_("imported from %(file)s") % {"file": filename}, source="import"),
+        ):
+            report.written = importer.write(items, ctx)
     return report
+
+
+IMPORT_PERM = "masterdata.import"
+
+
+def _import_scope(user):
+    import contextlib
+
+    from . import policy
+    from .scoping import site_scope
+
+    if user is None or not getattr(user, "pk", None):
+        return contextlib.nullcontext()
+    return site_scope(policy.sites_for(user, IMPORT_PERM))
+
+
+def importable_sites() -> dict:
+    """code -> Site rows of this import may name: the importing user's sites (every site from the
+    command line)."""
+    from .models import Site
+    from .scoping import current_sites
+
+    allowed = current_sites()
+    qs = Site.objects.all() if allowed is None else Site.objects.filter(pk__in=allowed)
+    return {s.code: s for s in qs}
+
+
+def unknown_site_error(code: str, sites: dict) -> RowError:
+    return RowError(
+        _("Site “%(s)s” does not exist or is not one of the sites you may import into. Use one of: %(known)s.")
+        % {"s": code, "known": ", ".join(sites) or "-"}
+    )
+
+
+def codes_taken(model, field: str, values) -> set:
+    """Which of `values` are already used as `field` of `model` at any site (codes are unique across
+    sites, so a code at a site the user cannot see is still taken; only its existence is revealed)."""
+    values = list(values)
+    taken = set()
+    for i in range(0, len(values), 5000):
+        taken.update(model._base_manager.filter(**{f"{field}__in": values[i : i + 5000]}).values_list(field, flat=True))
+    return taken
 
 
 def require_text(row: dict, name: str, max_length: int | None = None) -> str:

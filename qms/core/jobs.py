@@ -19,6 +19,14 @@ class QmsTask(Task):
     retry_backoff_max = 600
     retry_jitter = True
 
+    def __call__(self, *args, **kwargs):
+        # A job acts for the system across sites; a job acting for a user narrows itself with
+        # `site_scope(<the user's sites>)` around its work.
+        from .scoping import system_scope
+
+        with system_scope():
+            return super().__call__(*args, **kwargs)
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         job_failed(name=self.name, error="".join(traceback.format_exception(exc)), attempts=self.request.retries + 1)
 
@@ -58,10 +66,13 @@ def run_job_now(name: str) -> bool:
     # Outside a worker Celery has not imported the apps' tasks modules yet: import the task by its path.
     task = current_app.tasks.get(job.task) or import_string(job.task)
     last_error = ""
+    from .scoping import system_scope
+
     for attempt in range(1, task.max_retries + 2):
         started = timezone.now()
         try:
-            task.run()
+            with system_scope():
+                task.run()
         except Exception as exc:  # noqa: BLE001 - every failure is recorded and retried
             last_error = "".join(traceback.format_exception(exc))
             log.warning("job %s attempt %s failed: %s", name, attempt, exc)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import RegulatedModel, RegulatedQuerySet
+from .scoping import site_scoped_manager
 
 
 class Industry(models.TextChoices):
@@ -215,6 +216,8 @@ class Equipment(RegulatedModel):
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = site_scoped_manager("site")
+
     class Meta:
         verbose_name = _("equipment")
         verbose_name_plural = _("equipment")
@@ -241,6 +244,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = site_scoped_manager("site", manager_class=models.Manager, null_visible=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -66,6 +66,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "inspection.plan_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
     "inspection.plan_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "spc.freeze_limits": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "inspection.switching_authority": {R.QUALITY_MANAGER},
     "inspection.line_correction": {R.PRODUCTION_SUPERVISOR, R.QUALITY_MANAGER},
     # nonconformance

@@ -47,7 +47,8 @@ def test_other_site_supplier_is_forbidden(make_user, login, site, other_site, sq
     supplier = make_supplier(sqe, site)
     outsider = make_user("outsider", roles=[Role.SUPPLIER_QUALITY_ENGINEER], sites=[other_site])
     client = login(outsider)
-    assert client.get(reverse("suppliers:detail", args=[supplier.pk])).status_code == 403
+    # Another site's supplier is not found at all (the site scope), not merely forbidden.
+    assert client.get(reverse("suppliers:detail", args=[supplier.pk])).status_code == 404
     assert supplier.code not in client.get(reverse("suppliers:list")).content.decode()
 
 
@@ -140,7 +141,7 @@ def test_certificate_download_is_permission_checked(make_user, login, site, othe
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     outsider = make_user("outsider", roles=[Role.QUALITY_MANAGER], sites=[other_site])
-    assert login(outsider).get(url).status_code == 403
+    assert login(outsider).get(url).status_code == 404  # outside the site scope: not found
     assert not cert.file.name.startswith(("suppliers/", "media/"))
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('compliance', '0002_append_only_triggers'),
-        ('inspection', '0001_initial'),
+        ('inspection', '0002_spc_control_limits'),
         ('traceability', '0003_lotlink_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
