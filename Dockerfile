@@ -10,11 +10,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY package.json ./
 RUN npm install --no-audit --no-fund --loglevel=error
 COPY . .
-RUN mkdir -p static/vendor \
-    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.js node_modules/html5-qrcode/html5-qrcode.min.js static/vendor/ \
-    && SECRET_KEY=build python manage.py compilemessages -v0 --ignore=node_modules \
-    && SECRET_KEY=build python manage.py collectstatic --noinput -v0
-RUN useradd --system --home /app qms && mkdir -p /data/media && chown -R qms /app /data
+# The same build step CI runs in `make prod-smoke` (vendor files with their source maps, catalogues, static).
+RUN SECRET_KEY=build scripts/build-static
+RUN useradd --system --home /app qms && mkdir -p /data/media /data/anchors && chown -R qms /app /data
 USER qms
 ENV MEDIA_ROOT=/data/media
 EXPOSE 8000

@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 PIP := .venv/bin/pip
-APPS := suppliers traceability inspection nonconformance capa compliance
+APPS := suppliers traceability inspection nonconformance capa monitoring compliance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: WeasyPrint's Pango, a CJK font for Chinese PDFs, gettext, poppler (PDF checks), Chromium (browser test).
 DEB_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils chromium
 
-.PHONY: run test install system-deps venv assets messages compilemessages worker beat lint check-deploy ci-quickstart bench clean
+.PHONY: run test install system-deps venv assets messages compilemessages worker beat lint check-deploy ci-quickstart prod-smoke bench clean
 
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
@@ -36,12 +36,10 @@ venv: .venv/.installed
 
 assets: static/vendor/.installed
 
-static/vendor/.installed: package.json
+# The file list lives in scripts/vendor-assets (the Dockerfile uses it too, through scripts/build-static).
+static/vendor/.installed: package.json scripts/vendor-assets
 	npm install --no-audit --no-fund --loglevel=error
-	mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
-	cp node_modules/chart.js/dist/chart.umd.js static/vendor/chart.umd.js
-	cp node_modules/html5-qrcode/html5-qrcode.min.js static/vendor/
+	scripts/vendor-assets static/vendor
 	touch $@
 
 # Extract strings into each app's catalogue (kernel and shared templates into locale/).
@@ -65,6 +63,7 @@ lint: venv
 
 check-deploy: venv
 	DEBUG=0 SECRET_KEY=ci-$$(head -c 64 /dev/urandom | base64 | tr -d '/+=') ALLOWED_HOSTS=qms.example.com \
+	  AUDIT_ANCHOR_KEY=ci-$$(head -c 32 /dev/urandom | base64 | tr -d '/+=') \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # The quick-start path on SQLite: migrate, seed, every top-level page per demo role.
@@ -74,6 +73,11 @@ ci-quickstart: install
 	env -u REDIS_URL DEBUG=1 DATABASE_URL=sqlite:////tmp/qms-quickstart.sqlite3 $(PY) manage.py seed_demo >/dev/null
 	env -u REDIS_URL DEBUG=1 DATABASE_URL=sqlite:////tmp/qms-quickstart.sqlite3 $(PY) manage.py seed_demo >/dev/null
 	env -u REDIS_URL DEBUG=1 DATABASE_URL=sqlite:////tmp/qms-quickstart.sqlite3 $(PY) manage.py smoke_pages
+
+# Production build and serve: the Dockerfile's build step with DEBUG=0, gunicorn + whitenoise, login page
+# and static files must answer 200 (needs DATABASE_URL; see scripts/prod-smoke).
+prod-smoke: install
+	scripts/prod-smoke
 
 bench: install
 	$(PY) -m bench

@@ -170,7 +170,9 @@ class ScarCreateForm(forms.Form):
         from suppliers.models import Supplier
 
         self.fields["site"].queryset = Site.objects.filter(pk__in=site_ids)
-        self.fields["supplier"].queryset = Supplier.objects.order_by("code")
+        # Only suppliers serving a site the user may act for here (the site scope is only the floor).
+        serving = Supplier.sites.through.objects.filter(site_id__in=site_ids).values("supplier_id")
+        self.fields["supplier"].queryset = Supplier.objects.filter(pk__in=serving).order_by("code")
 
 
 class ScarSendForm(forms.Form):

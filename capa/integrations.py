@@ -66,6 +66,32 @@ def related_records(obj) -> list[dict]:
     return rows
 
 
+def related_records_many(*, ncr_ids, complaint_ids) -> dict[tuple[str, int], list[dict]]:
+    """CAPAs of many NCRs and complaints at once (root-cause view): one query."""
+    from django.db.models import Q
+
+    from .models import Capa
+
+    out: dict[tuple[str, int], list[dict]] = {}
+    if not ncr_ids and not complaint_ids:
+        return out
+    capas = Capa.objects.filter(Q(ncr_id__in=ncr_ids) | Q(complaint_id__in=complaint_ids)).order_by("pk")
+    for capa in capas:
+        row = {
+            "label": _("CAPA"),
+            "code": capa.code,
+            "title": capa.title,
+            "status": capa.get_status_display(),
+            "url": reverse("capa:capa_detail", args=[capa.code]),
+            "site_id": capa.site_id,
+        }
+        if capa.ncr_id in ncr_ids:
+            out.setdefault(("ncr", capa.ncr_id), []).append(row)
+        if capa.complaint_id in complaint_ids:
+            out.setdefault(("complaint", capa.complaint_id), []).append(row)
+    return out
+
+
 def page_actions(user, obj) -> list[dict]:
     from nonconformance.models import Complaint, Ncr
 
@@ -85,10 +111,15 @@ def on_supplier_return(sender, line, ncr, user, **kwargs):
 
 
 def connect() -> None:
-    from nonconformance.registries import register_action_provider, register_related_provider
+    from nonconformance.registries import (
+        register_action_provider,
+        register_related_many_provider,
+        register_related_provider,
+    )
     from nonconformance.signals import supplier_return_executed
 
     register_related_provider(related_records)
+    register_related_many_provider(related_records_many)
     register_action_provider(page_actions)
     supplier_return_executed.connect(on_supplier_return, dispatch_uid="capa.scar_from_return")
 

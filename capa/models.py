@@ -60,6 +60,13 @@ FISHBONE_LABELS = {
 
 
 class Capa(RegulatedModel):
+    signed_fields = (
+        "code", "site", "kind", "source", "source_reference", "form", "ncr", "complaint", "scar", "title",
+        "owner", "due_on", "effectiveness_days", "d0_emergency_response", "problem_statement", "what",
+        "where", "when", "who", "why", "how", "how_many", "d3_containment", "five_whys", "fishbone",
+        "root_cause", "escape_point", "d5_chosen_actions", "d6_validation", "d7_prevention",
+        "d7_documents_updated", "d7_fmea_updated", "d7_control_plan_updated", "d8_recognition", "cancel_reason",
+    )  # fmt: skip
     code = models.CharField(_("CAPA number"), max_length=30, unique=True)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="capas", verbose_name=_("site"))
     kind = models.CharField(_("type"), max_length=20, choices=CapaKind.choices, default=CapaKind.CORRECTIVE)
@@ -178,6 +185,7 @@ class TeamRole(models.TextChoices):
 
 
 class CapaTeamMember(RegulatedModel):
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="team", verbose_name=_("CAPA"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(_("role"), max_length=20, choices=TeamRole.choices, default=TeamRole.MEMBER)
@@ -208,6 +216,7 @@ class ActionStatus(models.TextChoices):
 
 
 class CapaAction(RegulatedModel):
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="actions", verbose_name=_("CAPA"))
     kind = models.CharField(_("type"), max_length=20, choices=ActionKind.choices, default=ActionKind.CORRECTIVE)
     description = models.TextField(_("action"))
@@ -242,6 +251,8 @@ class CheckResult(models.TextChoices):
 
 
 class EffectivenessCheck(RegulatedModel):
+    signed_fields = ("capa", "due_on", "criteria", "result", "evidence", "checked_by", "checked_at")
+    audit_site_path = "capa__site"  # audit entries are filed under this site
     capa = models.ForeignKey(
         Capa, on_delete=models.PROTECT, related_name="effectiveness_checks", verbose_name=_("CAPA")
     )
@@ -281,6 +292,12 @@ class ScarStatus(models.TextChoices):
 
 class Scar(RegulatedModel):
     """Supplier corrective action request: the supplier answers with an 8D."""
+
+    signed_fields = (
+        "code", "site", "supplier", "ncr", "title", "description", "contact_email", "issued_on", "due_on",
+        "responded_on", "response_containment", "response_root_cause", "response_corrective_action",
+        "response_preventive_action", "review_comment", "cancel_reason",
+    )  # fmt: skip
 
     code = models.CharField(_("SCAR number"), max_length=30, unique=True)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="scars", verbose_name=_("site"))

@@ -6,9 +6,8 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from compliance.models import Signature
 from compliance.reports import Report, ReportError, ReportParam, register_report
-from compliance.signatures import record_hash, signatures_with_validity
+from compliance.signatures import signatures_with_validity, signatures_with_validity_many
 from qms.core import policy
 
 
@@ -37,10 +36,10 @@ def build_8d(params: dict, user) -> dict:
     if user is not None and not policy.can(user, "capa.view", capa.site):
         raise ReportError(_("You cannot see CAPAs of site %(site)s.") % {"site": capa.site.code})
     checks = list(capa.effectiveness_checks.all())
-    sigs = Signature.objects.filter(
-        model=EffectivenessCheck._meta.label_lower, object_id__in=[str(c.pk) for c in checks]
-    ).select_related("signer")
-    signatures = [(s, s.record_hash == record_hash(next(c for c in checks if str(c.pk) == s.object_id))) for s in sigs]
+    per_check = signatures_with_validity_many(checks)
+    signatures = sorted(
+        (pair for pairs in per_check.values() for pair in pairs), key=lambda p: (p[0].signed_at, p[0].pk)
+    )
     signatures += signatures_with_validity(capa)
     return {
         "title": (_("8D report %(code)s") if capa.is_8d else _("CAPA report %(code)s")) % {"code": capa.code},

@@ -7,13 +7,17 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self):
+        from django.db.models.signals import m2m_changed, post_migrate
+
         from qms.core.audit import regulated_bulk_created, regulated_saved
         from qms.core.registries import NavItem, PeriodicJob, register_nav_item, register_periodic_job
 
-        from . import audit_trail
+        from . import audit_trail, checks, db_roles  # noqa: F401  (checks registers the deploy check)
 
         regulated_saved.connect(audit_trail.on_regulated_saved, dispatch_uid="compliance.audit")
         regulated_bulk_created.connect(audit_trail.on_regulated_bulk_created, dispatch_uid="compliance.audit_bulk")
+        m2m_changed.connect(audit_trail.on_m2m_changed, dispatch_uid="compliance.audit_m2m")
+        post_migrate.connect(db_roles.on_post_migrate, dispatch_uid="compliance.app_role_grants")
         from . import reports_builtin  # noqa: F401  (registers the audit-trail reports)
 
         register_nav_item(
@@ -26,5 +30,13 @@ class ComplianceConfig(AppConfig):
                 task="compliance.tasks.audit_chain_verify",
                 every_seconds=24 * 3600,
                 description="Recompute the audit trail hash chain; alert quality managers if broken.",
+            )
+        )
+        register_periodic_job(
+            PeriodicJob(
+                name="compliance.audit_checkpoint",
+                task="compliance.tasks.audit_checkpoint",
+                every_seconds=3600,
+                description="Anchor the audit trail head: a signed checkpoint in the database and the anchor log.",
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -76,12 +76,44 @@ def _hash_of(e: AuditEntry) -> str:
     )
 
 
-def _lock_chain() -> tuple[int, str]:
+def lock_chain() -> tuple[int, str]:
+    """Serialise appends (and checkpoints) and return (sequence, hash) of the newest entry."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
     last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
     return last or (0, GENESIS)
+
+
+_lock_chain = lock_chain
+
+
+def site_of(instance) -> int | None:
+    """The site a record belongs to: its `site`, or the path it declares in `audit_site_path`
+    ("lot__site", or a tuple of alternatives); None for global records (users, parts, suppliers)."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    opts = instance._meta
+    if opts.label_lower == "core.site":
+        return instance.pk
+    if any(f.name == "site" and f.is_relation for f in opts.concrete_fields):
+        return getattr(instance, "site_id", None)
+    paths = getattr(type(instance), "audit_site_path", None) or ()
+    for path in (paths,) if isinstance(paths, str) else paths:
+        obj = instance
+        parts = path.split("__")
+        try:
+            for part in parts[:-1]:
+                obj = getattr(obj, part, None)
+                if obj is None:
+                    break
+            else:
+                value = getattr(obj, f"{parts[-1]}_id", None)
+                if value is not None:
+                    return value
+        except ObjectDoesNotExist:
+            continue
+    return None
 
 
 @dataclass
@@ -92,6 +124,7 @@ class PendingEntry:
     action: str
     changes: dict
     reason: str = ""
+    site_id: int | None = None
 
 
 def append(entries: list[PendingEntry], actor=None) -> list[AuditEntry]:
@@ -103,7 +136,7 @@ def append(entries: list[PendingEntry], actor=None) -> list[AuditEntry]:
     from django.utils import timezone
 
     with transaction.atomic():
-        seq, prev = _lock_chain()
+        seq, prev = lock_chain()
         now = timezone.now()
         rows = []
         for pending in entries:
@@ -121,6 +154,7 @@ def append(entries: list[PendingEntry], actor=None) -> list[AuditEntry]:
                 changes=normalise(pending.changes),
                 reason=pending.reason or actor.reason,
                 prev_hash=prev,
+                site_id=pending.site_id,
             )
             row.hash = _hash_of(row)
             prev = row.hash
@@ -147,6 +181,7 @@ _COPY_COLUMNS = [
     "reason",
     "prev_hash",
     "hash",
+    "site_id",
 ]
 
 
@@ -171,6 +206,7 @@ def _copy_rows(rows: list[AuditEntry]) -> None:
                         r.reason,
                         r.prev_hash,
                         r.hash,
+                        r.site_id,
                     )
                 )
 
@@ -184,7 +220,13 @@ def record(instance, *, action: str, changes: dict | None = None, reason: str = 
     return append(
         [
             PendingEntry(
-                instance._meta.label_lower, str(instance.pk), str(instance), action, _mask(changes or {}), reason
+                instance._meta.label_lower,
+                str(instance.pk),
+                str(instance),
+                action,
+                _mask(changes or {}),
+                reason,
+                site_of(instance),
             )
         ],
         actor=actor,
@@ -193,7 +235,17 @@ def record(instance, *, action: str, changes: dict | None = None, reason: str = 
 
 def on_regulated_saved(sender, instance, action, changes, actor, **kwargs):
     append(
-        [PendingEntry(sender._meta.label_lower, str(instance.pk), str(instance), action, _mask(changes))], actor=actor
+        [
+            PendingEntry(
+                sender._meta.label_lower,
+                str(instance.pk),
+                str(instance),
+                action,
+                _mask(changes),
+                site_id=site_of(instance),
+            )
+        ],
+        actor=actor,
     )
 
 
@@ -203,8 +255,73 @@ def on_regulated_bulk_created(sender, instances, actor, **kwargs):
     pending = []
     for obj in instances:
         values = {k: [None, v] for k, v in snapshot(obj).items() if v not in (None, "")}
-        pending.append(PendingEntry(sender._meta.label_lower, str(obj.pk), str(obj), "create", _mask(values)))
+        pending.append(
+            PendingEntry(sender._meta.label_lower, str(obj.pk), str(obj), "create", _mask(values), site_id=site_of(obj))
+        )
     append(pending, actor=actor)
+
+
+def _m2m_field(model, through):
+    for f in model._meta.many_to_many:
+        if f.remote_field.through is through:
+            return f
+    return None
+
+
+def _labels(model, pks) -> list[str]:
+    if not pks:
+        return []
+    return sorted(str(o) for o in model._base_manager.filter(pk__in=list(pks)))
+
+
+def _current_pks(obj, f) -> set:
+    return set(getattr(obj, f.name).values_list("pk", flat=True))
+
+
+def on_m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Adding or removing links of a regulated record's many-to-many field (an NCR's defect codes, a
+    station's inspectors) appends an entry on that record: {field: [old labels, new labels]}."""
+    from qms.core.audit import RegulatedModel
+
+    if action not in ("pre_clear", "post_add", "post_remove", "post_clear"):
+        return
+    if reverse:
+        # instance is on the related side; the records whose field changed are `model` rows.
+        forward_model, f = model, _m2m_field(model, sender)
+        if action == "pre_clear":
+            rel = f.related_query_name() if f else None
+            instance._audit_m2m_clear = set(model._base_manager.filter(**{rel: instance}).values_list("pk", flat=True))
+            return
+        targets = pk_set if action != "post_clear" else getattr(instance, "_audit_m2m_clear", set())
+        records = list(forward_model._base_manager.filter(pk__in=list(targets or ())))
+        moved = {instance.pk}
+    else:
+        forward_model, f = type(instance), _m2m_field(type(instance), sender)
+        if f is None:
+            return
+        if action == "pre_clear":
+            instance._audit_m2m_clear = _current_pks(instance, f)
+            return
+        records = [instance]
+        moved = set(pk_set or ()) if action != "post_clear" else getattr(instance, "_audit_m2m_clear", set())
+    if f is None or not issubclass(forward_model, RegulatedModel) or not moved:
+        return
+    related = f.remote_field.model
+    pending = []
+    for rec in records:
+        new = _current_pks(rec, f)
+        old = new - moved if action == "post_add" else new | moved
+        pending.append(
+            PendingEntry(
+                forward_model._meta.label_lower,
+                str(rec.pk),
+                str(rec),
+                "update",
+                {f.name: [_labels(related, old), _labels(related, new)]},
+                site_id=site_of(rec),
+            )
+        )
+    append(pending)
 
 
 @dataclass
@@ -214,10 +331,19 @@ class VerifyResult:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str = ""
+    anchors_checked: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def verify_chain(chunk_size: int = 5000) -> VerifyResult:
-    """Recompute every hash in order. The first row whose content, link or position is wrong is named."""
+    """Recompute every hash in order, then hold the chain against every checkpoint (database table and
+    anchor log). The first row whose content, link or position is wrong is named; so are entries a
+    checkpoint proves existed but the chain no longer has, and forged checkpoints."""
+    from .anchors import collect_anchors
+
+    report = collect_anchors()
+    wanted = {a.seq for a in report.anchors}
+    seen_hash: dict[int, str] = {}
     expected_seq, prev, checked = 1, GENESIS, 0
     for e in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
         if e.seq != expected_seq:
@@ -234,8 +360,49 @@ def verify_chain(chunk_size: int = 5000) -> VerifyResult:
             )
         if _hash_of(e) != e.hash:
             return VerifyResult(False, checked, e.seq, e.pk, "content altered: the stored hash does not match the row")
+        if e.seq in wanted:
+            seen_hash[e.seq] = e.hash
         prev, expected_seq, checked = e.hash, expected_seq + 1, checked + 1
-    return VerifyResult(True, checked)
+    last = checked
+    n = len(report.anchors)
+    if report.problems:
+        return VerifyResult(False, checked, None, None, "; ".join(report.problems), n, report.warnings)
+    if report.anchors:
+        newest = max(report.anchors, key=lambda a: a.seq)
+        if last == 0:
+            return VerifyResult(
+                False,
+                0,
+                1,
+                None,
+                f"the audit trail is empty but {n} checkpoint(s) exist: entries #1..#{newest.seq} are missing "
+                f"(the checkpoint of {newest.at} covers #{newest.seq}; all entries were removed)",
+                n,
+                report.warnings,
+            )
+        if last < newest.seq:
+            return VerifyResult(
+                False,
+                checked,
+                last + 1,
+                None,
+                f"entries #{last + 1}..#{newest.seq} are missing: the chain ends at #{last} but the checkpoint "
+                f"of {newest.at} covers #{newest.seq} (the newest entries were removed)",
+                n,
+                report.warnings,
+            )
+        for a in sorted(report.anchors, key=lambda a: a.seq):
+            if seen_hash.get(a.seq) != a.head_hash:
+                return VerifyResult(
+                    False,
+                    checked,
+                    a.seq,
+                    None,
+                    f"entry #{a.seq} does not match the checkpoint of {a.at}: the chain was rewritten at or before #{a.seq}",
+                    n,
+                    report.warnings,
+                )
+    return VerifyResult(True, checked, anchors_checked=n, warnings=report.warnings)
 
 
 @dataclass
@@ -253,8 +420,19 @@ class QuickCheck:
 def chain_quick_check(tail: int = 200) -> QuickCheck:
     from django.db.models import Count, Max, Min
 
+    from .anchors import latest_checkpoint
+
     agg = AuditEntry.objects.aggregate(n=Count("id"), lo=Min("seq"), hi=Max("seq"))
     total = agg["n"] or 0
+    anchored = latest_checkpoint()
+    if anchored is not None and (agg["hi"] or 0) < anchored.seq:
+        return QuickCheck(
+            False,
+            total,
+            0,
+            f"entries #{(agg['hi'] or 0) + 1}..#{anchored.seq} are missing: a checkpoint covers #{anchored.seq}",
+            (agg["hi"] or 0) + 1,
+        )
     if not total:
         return QuickCheck(True, 0, 0)
     if agg["lo"] != 1 or agg["hi"] != total:

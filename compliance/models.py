@@ -1,7 +1,8 @@
 """Compliance records: the hash-chained audit trail, electronic signatures, generated reports.
 
-These rows are the evidence; they are append-only. On PostgreSQL triggers (migration 0002) make the
-database itself refuse UPDATE, DELETE and TRUNCATE on the audit trail and the signatures.
+These rows are the evidence; they are append-only. On PostgreSQL triggers (migrations 0002, 0003) make
+the database itself refuse UPDATE, DELETE and TRUNCATE on the audit trail, the signatures, the generated
+reports and the checkpoints; in production the application's role may only SELECT and INSERT them.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ class AuditEntry(AppendOnlyModel):
     reason = models.TextField(_("reason for change"), blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The site of the record described, derived when written (for filtering, not part of the hash:
+    # it is recomputable from model + record id). Empty for global records (users, parts, suppliers).
+    site_id = models.BigIntegerField(_("site"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit trail entry")
@@ -116,7 +120,9 @@ class Signature(AppendOnlyModel):
     model = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(_("record"), max_length=300)
-    record_hash = models.CharField(max_length=64)  # SHA-256 of the record's content when signed
+    record_hash = models.CharField(max_length=64)  # SHA-256 of the record's signed content when signed
+    # 1: every concrete field of the record; 2: the record's declared signed content (fields + children).
+    hash_version = models.PositiveSmallIntegerField(default=1)
     reason = models.TextField(_("comment"), blank=True)
 
     class Meta:
@@ -164,3 +170,23 @@ class GeneratedReport(AppendOnlyModel):
         verbose_name = _("generated report")
         verbose_name_plural = _("generated reports")
         ordering = ["-generated_at"]
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """The chain head anchored outside the table: sequence and hash of the newest entry at `created_at`,
+    signed (HMAC-SHA256) with a key kept outside the database, and also written to an append-only log file.
+    Removing the newest entries, or all of them, leaves the chain shorter than its last checkpoint."""
+
+    seq = models.BigIntegerField(_("sequence"), db_index=True)
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at (UTC)"), default=timezone.now)
+    key_id = models.CharField(_("key id"), max_length=16)
+    signature = models.CharField(_("signature (HMAC-SHA256)"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit trail checkpoint")
+        verbose_name_plural = _("audit trail checkpoints")
+        ordering = ["seq", "pk"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.head_hash[:12]}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,16 @@ from qms.core.scoping import is_site_scoped, visible_or_none
 
 from .audit_trail import chain_quick_check
 from .reports import Report, ReportError, ReportParam, register_report
-from .selectors import BadFilter, audit_entries, entry_rows, get_model_or_none, model_verbose, parse_date
+from .selectors import (
+    BadFilter,
+    audit_entries,
+    entry_rows,
+    get_model_or_none,
+    may_view_record_trail,
+    model_verbose,
+    parse_date,
+    record_site_id,
+)
 from .signatures import signatures_with_validity
 
 TEMPLATE = "compliance/pdf/audit_trail.html"
@@ -68,7 +78,9 @@ def build_record(params: dict, user) -> dict:
             field="model",
         )
     instance = visible_or_none(model, object_id)
-    qs = audit_entries(model=label, object_id=object_id)
+    if not may_view_record_trail(user, label=label, site_id=record_site_id(label, object_id, instance)):
+        raise PermissionDenied("audit.view")
+    qs = audit_entries(viewer=user, model=label, object_id=object_id)
     if instance is None and (is_site_scoped(model) or not qs.exists()):
         raise ReportError(
             _("There is no %(type)s with id “%(id)s” (parameter “id”) and no audit trail for it.")
@@ -96,16 +108,16 @@ def build_user(params: dict, user) -> dict:
     date_from, date_to = _dates(params)
     User = get_user_model()
     person = User._base_manager.filter(username__iexact=username).first()
-    if person is None and not audit_entries(username=username).exists():
+    if person is None and not audit_entries(viewer=user, username=username).exists():
         raise ReportError(
             _("There is no user “%(user)s” (parameter “user”). Give the username, e.g. qm.") % {"user": username},
             field="user",
         )
     if person is not None:
-        qs = audit_entries(user_id=person.pk, date_from=date_from, date_to=date_to)
+        qs = audit_entries(viewer=user, user_id=person.pk, date_from=date_from, date_to=date_to)
         who = f"{person.printed_name} ({person.get_username()})"
     else:
-        qs = audit_entries(username=username, date_from=date_from, date_to=date_to)
+        qs = audit_entries(viewer=user, username=username, date_from=date_from, date_to=date_to)
         who = username
     return _context(
         qs,
@@ -117,7 +129,7 @@ def build_user(params: dict, user) -> dict:
 
 def build_trail(params: dict, user) -> dict:
     date_from, date_to = _dates(params)
-    qs = audit_entries(date_from=date_from, date_to=date_to)
+    qs = audit_entries(viewer=user, date_from=date_from, date_to=date_to)
     return _context(
         qs,
         title=_("Audit trail, %(from)s to %(to)s") % {"from": date_from, "to": date_to},

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
@@ -135,8 +135,57 @@ def entry_rows(entries) -> list[EntryRow]:
     return rows
 
 
+# Entries without a site describe global records. Master data (parts, customers, suppliers, defect codes)
+# is visible to everyone who may read the trail; user accounts are personal data, visible only to those who
+# hold audit.verify (quality managers, administrators).
+RESTRICTED_GLOBAL_MODELS = frozenset({"core.user"})
+
+
+def audit_scope(viewer) -> Q:
+    """The entries `viewer` may read: those of the sites where they hold audit.view, and global ones as
+    above. `viewer=None` is the command line / system (everything)."""
+    from qms.core import policy
+
+    if viewer is None:
+        return Q()
+    q = Q(site_id__in=policy.sites_for(viewer, "audit.view"))
+    if policy.can(viewer, "audit.verify"):
+        q |= Q(site_id__isnull=True)
+    elif policy.can(viewer, "audit.view"):
+        q |= Q(site_id__isnull=True) & ~Q(model__in=RESTRICTED_GLOBAL_MODELS)
+    return q
+
+
+def may_view_record_trail(viewer, *, label: str, site_id: int | None) -> bool:
+    """May `viewer` see the trail of a record of type `label` filed under `site_id`?"""
+    from qms.core import policy
+
+    if viewer is None:
+        return True
+    if site_id is not None:
+        return policy.can(viewer, "audit.view", site_id)
+    if label in RESTRICTED_GLOBAL_MODELS:
+        return policy.can(viewer, "audit.verify")
+    return policy.can(viewer, "audit.view")
+
+
+def record_site_id(label: str, object_id: str, instance=None) -> int | None:
+    """The site a record's trail is filed under: from the record, else from its newest entry."""
+    from .audit_trail import site_of
+
+    if instance is not None:
+        return site_of(instance)
+    return (
+        AuditEntry.objects.filter(model=label, object_id=str(object_id), site_id__isnull=False)
+        .order_by("-seq")
+        .values_list("site_id", flat=True)
+        .first()
+    )
+
+
 def audit_entries(
     *,
+    viewer,
     model: str = "",
     object_id: str = "",
     username: str = "",
@@ -145,8 +194,9 @@ def audit_entries(
     date_to: datetime.date | None = None,
     action: str = "",
 ) -> QuerySet[AuditEntry]:
-    """Entries matching the filters, in chain order. Dates are whole UTC days, both ends included."""
-    qs = AuditEntry.objects.all()
+    """Entries `viewer` may read (audit_scope) matching the filters, in chain order. Dates are whole UTC
+    days, both ends included. `viewer` is required: pass None only for the command line / system."""
+    qs = AuditEntry.objects.filter(audit_scope(viewer))
     if model:
         qs = qs.filter(model=model.strip().lower())
     if object_id:

@@ -3,8 +3,21 @@
 One reusable step for every domain, in two calls: `signature_authenticate(...)` re-authenticates the
 signer (password, and the username on the first signature of a session) outside any transaction, so
 failed attempts are kept even when the decision rolls back; `signature_record(...)` then records the
-meaning, the server time and a SHA-256 of the record's content, with an audit entry. `signature_is_valid` recomputes the hash: when the
-record changed after signing, the signature shows as no longer valid.
+meaning, the server time and a SHA-256 of the record's signed content, with an audit entry.
+
+What a signature covers is declared on the signable model (the content its signer reviewed):
+
+    signed_fields = ("part", "version", "title", "aql", ...)            # own fields, by name
+    signed_children = {"characteristics": ("name", "lower_limit", ...)}  # related rows (reverse FK, m2m,
+                                                                        # or a path "disposition__lines")
+    signature_closed_states = {"obsolete": "superseded"}               # status -> "superseded"/"obsolete"
+
+Later workflow bookkeeping (status, closing dates, notification times) is left out, so it does not
+invalidate the signature; any change of the declared content does. `signature_state` gives one of
+VALID, CHANGED (no longer valid), SUPERSEDED (a newer version or a later signed decision replaced it) and
+OBSOLETE; superseded and obsolete signatures stay valid for the version signed. Models without a
+declaration hash every concrete field except VOLATILE_FIELDS (hash version 1, also used for signatures
+made before declarations existed).
 
 Views use `compliance.forms.SignatureForm` (its clean() authenticates and exposes `.credential`); domain
 services take the credential and call `signature_record` inside their transaction, after changing the
@@ -22,9 +35,10 @@ from datetime import timedelta
 
 from django.contrib.auth import authenticate
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from qms.core.audit import audit_context, snapshot
 from qms.core.errors import DomainError, PermissionRefused
@@ -65,14 +79,81 @@ def _canonical(field, value):
     return value
 
 
-def record_hash(instance) -> str:
-    """SHA-256 over the record's concrete field values (the version being signed)."""
+def _legacy_hash(instance) -> str:
+    """Hash version 1: the record's concrete field values except the volatile ones."""
     volatile = DEFAULT_VOLATILE | VOLATILE_FIELDS.get(instance._meta.label_lower, set())
     fields = {f.attname: f for f in instance._meta.concrete_fields}
     values = {k: _canonical(fields[k], v) for k, v in snapshot(instance).items() if k not in volatile}
     payload = json.dumps(
         [instance._meta.label_lower, values], cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False
     )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _values(obj, names) -> dict:
+    out = {}
+    for name in names:
+        f = obj._meta.get_field(name)
+        value = getattr(obj, f.attname)
+        if isinstance(f, models.FileField):
+            out[name] = str(value) if value else ""
+        else:
+            out[name] = _canonical(f, value)
+    return out
+
+
+def _children(instance, path: str, names) -> list:
+    """Rows of a declared child relation, fresh from the database and ordered by pk (a prefetch cache
+    or an unsaved change must not decide). `path` is a reverse FK or m2m on the record, optionally after
+    forward foreign keys ("disposition__lines"). Queried directly, not through relation descriptors."""
+    model, pk = type(instance), instance.pk
+    *hops, last = path.split("__")
+    for i, hop in enumerate(hops):
+        f = model._meta.get_field(hop)
+        if i == 0:
+            pk = getattr(instance, f.attname)
+        else:
+            pk = model._base_manager.filter(pk=pk).values_list(f.attname, flat=True).first()
+        model = f.related_model
+        if pk is None:
+            return []
+    f = model._meta.get_field(last)
+    child = f.related_model
+    if f.many_to_many and not f.auto_created:  # forward m2m declared on the record
+        lookup = f.related_query_name()
+    else:  # reverse FK or reverse m2m
+        lookup = f.field.name
+    rows = child._base_manager.filter(**{lookup: pk}).order_by("pk")
+    return [[row.pk, _values(row, names)] for row in rows]
+
+
+def is_declared(instance) -> bool:
+    return getattr(type(instance), "signed_fields", None) is not None
+
+
+def signed_content(instance) -> dict:
+    """The canonical signed content of a declared record: its declared fields and children."""
+    model = type(instance)
+    return {
+        "record": [instance._meta.label_lower, instance.pk],
+        "fields": _values(instance, model.signed_fields),
+        "children": {
+            path: _children(instance, path, names)
+            for path, names in (getattr(model, "signed_children", None) or {}).items()
+        },
+    }
+
+
+HASH_VERSION = 2
+
+
+def record_hash(instance, version: int | None = None) -> str:
+    """SHA-256 of what a signature on `instance` covers (the version being signed). Version 2 (declared
+    content) when the model declares it, else version 1 (every concrete field but the volatile ones)."""
+    version = version or (HASH_VERSION if is_declared(instance) else 1)
+    if version == 1 or not is_declared(instance):
+        return _legacy_hash(instance)
+    payload = json.dumps(signed_content(instance), cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -137,6 +218,7 @@ def signature_record(
             object_id=str(instance.pk),
             object_repr=str(instance)[:300],
             record_hash=record_hash(instance),
+            hash_version=HASH_VERSION if is_declared(instance) else 1,
             reason=reason,
         )
         audit_trail.record(
@@ -165,13 +247,97 @@ def signatures_for(instance) -> list[Signature]:
     )
 
 
+VALID = "valid"
+CHANGED = "changed"
+SUPERSEDED = "superseded"
+OBSOLETE = "obsolete"
+
+STATE_LABELS = {
+    VALID: _lazy("Valid"),
+    CHANGED: _lazy("No longer valid: the signed content changed after signing."),
+    SUPERSEDED: _lazy(
+        "Superseded: a newer version or a later signed decision replaced this one; valid for the version signed."
+    ),
+    OBSOLETE: _lazy("Record obsolete; the signature stays valid for the version signed."),
+}
+
+
+class _Hashes:
+    """Current hashes of one record, per hash version, computed once."""
+
+    def __init__(self, instance):
+        self.instance, self._by_version = instance, {}
+
+    def __call__(self, version: int) -> str:
+        if version not in self._by_version:
+            self._by_version[version] = record_hash(self.instance, version)
+        return self._by_version[version]
+
+
+def _closed_state(instance) -> str | None:
+    """SUPERSEDED or OBSOLETE when the record declares it is (a method `signature_closed_state()` or a
+    status map `signature_closed_states`), else None."""
+    hook = getattr(instance, "signature_closed_state", None)
+    if callable(hook):
+        state = hook()
+        if state:
+            return state
+    states = getattr(type(instance), "signature_closed_states", None) or {}
+    return states.get(getattr(instance, "status", None))
+
+
+def signature_state(signature: Signature, instance, *, later_signed: bool = False, hashes=None) -> str:
+    """VALID, CHANGED, SUPERSEDED or OBSOLETE (the last two are valid for the version signed).
+    `later_signed`: a later signature on the same record exists (a later decision replaced this one)."""
+    hashes = hashes or _Hashes(instance)
+    closed = _closed_state(instance)
+    if signature.record_hash != hashes(signature.hash_version or 1):
+        if later_signed:
+            return SUPERSEDED
+        if closed == SUPERSEDED and getattr(type(instance), "signed_content_shared_with_successor", False):
+            return SUPERSEDED  # its content now belongs to the version that replaced it
+        return CHANGED
+    return closed or VALID
+
+
+def is_state_valid(state: str) -> bool:
+    return state != CHANGED
+
+
 def signature_is_valid(signature: Signature, instance) -> bool:
-    return signature.record_hash == record_hash(instance)
+    later = Signature.objects.filter(
+        model=signature.model, object_id=signature.object_id, signed_at__gt=signature.signed_at
+    ).exists()
+    return is_state_valid(signature_state(signature, instance, later_signed=later))
+
+
+def _annotate(sigs: list[Signature], instance) -> list[tuple[Signature, bool]]:
+    hashes = _Hashes(instance)
+    out = []
+    ordered = sorted(sigs, key=lambda s: (s.signed_at, s.pk))
+    for i, sig in enumerate(ordered):
+        sig.state = signature_state(sig, instance, later_signed=i < len(ordered) - 1, hashes=hashes)
+        sig.state_label = STATE_LABELS[sig.state]
+        out.append((sig, is_state_valid(sig.state)))
+    return out
 
 
 def signatures_with_validity(instance) -> list[tuple[Signature, bool]]:
-    current = record_hash(instance)
-    return [(s, s.record_hash == current) for s in signatures_for(instance)]
+    """(signature, valid) per signature of the record, oldest first; each signature also carries
+    `.state` (VALID/CHANGED/SUPERSEDED/OBSOLETE) and `.state_label` for display."""
+    return _annotate(signatures_for(instance), instance)
+
+
+def signatures_with_validity_many(instances) -> dict:
+    """The same for several records of one model, in one query: {pk: [(signature, valid), ...]}."""
+    if not instances:
+        return {}
+    label = instances[0]._meta.label_lower
+    by_id = {str(i.pk): i for i in instances}
+    grouped: dict[str, list] = {}
+    for sig in Signature.objects.filter(model=label, object_id__in=list(by_id)).select_related("signer"):
+        grouped.setdefault(sig.object_id, []).append(sig)
+    return {by_id[oid].pk: _annotate(sigs, by_id[oid]) for oid, sigs in grouped.items()}
 
 
 def credential_check_owner(*, user, credential) -> None:

@@ -23,7 +23,14 @@ from .forms import AuditFilterForm
 from .models import GeneratedReport
 from .pdf import render_report_pdf
 from .reports import REPORTS, ReportError, reports_for
-from .selectors import audit_entries, entry_rows, get_model_or_none, model_verbose
+from .selectors import (
+    audit_entries,
+    entry_rows,
+    get_model_or_none,
+    may_view_record_trail,
+    model_verbose,
+    record_site_id,
+)
 
 PAGE_SIZE = 50
 RECORD_TRAIL_LIMIT = 100
@@ -49,9 +56,9 @@ def audit_trail(request):
     form = AuditFilterForm(request.GET)
     if form.is_valid():
         filters = form.filters()
-        qs = audit_entries(**filters).order_by("-seq")
+        qs = audit_entries(viewer=request.user, **filters).order_by("-seq")
     else:
-        filters, qs = {}, audit_entries().none()
+        filters, qs = {}, audit_entries(viewer=request.user).none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     pdf_url = None
     if form.is_valid() and policy.can(request.user, "reports.export"):
@@ -93,11 +100,15 @@ def audit_verify(request):
             request, _("Audit trail intact: %(n)s entries verified, every hash recomputed.") % {"n": result.checked}
         )
     else:
-        messages.error(
-            request,
-            _("Audit trail NOT intact at entry #%(seq)s: %(problem)s. Tell the quality manager and the administrator.")
-            % {"seq": result.first_bad_seq, "problem": result.problem},
-        )
+        if result.first_bad_seq is None:  # a forged checkpoint, not a row of the chain
+            text = _("Audit trail NOT intact: %(problem)s. Tell the quality manager and the administrator.") % {
+                "problem": result.problem
+            }
+        else:
+            text = _(
+                "Audit trail NOT intact at entry #%(seq)s: %(problem)s. Tell the quality manager and the administrator."
+            ) % {"seq": result.first_bad_seq, "problem": result.problem}
+        messages.error(request, text)
     return redirect("compliance:audit_trail")
 
 
@@ -117,10 +128,9 @@ def record_trail(request, model: str, object_id: str):
     """The trail of one record: a fragment for `hx-get` from any domain page, or a page of its own."""
     label = model.lower()
     model_cls, instance = _record_or_404(label, object_id)
-    site_id = getattr(instance, "site_id", None)
-    if site_id is not None and not policy.can(request.user, "audit.view", site_id):
+    if not may_view_record_trail(request.user, label=label, site_id=record_site_id(label, object_id, instance)):
         raise PermissionDenied("audit.view")
-    qs = audit_entries(model=label, object_id=object_id).order_by("-seq")
+    qs = audit_entries(viewer=request.user, model=label, object_id=object_id).order_by("-seq")
     entries = list(qs[: RECORD_TRAIL_LIMIT + 1])
     context = {
         "rows": entry_rows(entries[:RECORD_TRAIL_LIMIT]),

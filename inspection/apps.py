@@ -53,6 +53,9 @@ class InspectionConfig(AppConfig):
         register_dashboard_tile(selectors.dashboard_tiles)
         register_scan_resolver(ScanResolver("inspection", resolve_scan, order=10))
         register_demo_seeder(DemoSeeder("inspection", seed_inspection, order=300))
+        from .spc_demo import seed_spc
+
+        register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",
@@ -63,6 +66,11 @@ class InspectionConfig(AppConfig):
         )
         reports.register()
         reports.register_capability()
+        from suppliers.ppap_evidence import register_ppap_evidence
+
+        from .spc_charts import ppap_capability_evidence
+
+        register_ppap_evidence(ppap_capability_evidence)
         from . import tasks  # noqa: F401  (registers the Celery tasks)
 
 

@@ -15,6 +15,17 @@ from qms.core.audit import RegulatedModel
 from qms.core.scoping import site_scoped_manager
 
 
+def format_decimal(value, places: int | None) -> str:
+    """Fixed-point text with `places` decimals (None: as stored, without trailing zeros); never "1E+1"."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if places is None:
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
 class Stage(models.TextChoices):
     IQC = "IQC", _("Incoming inspection (IQC)")
     FAI = "FAI", _("First article inspection (FAI)")
@@ -48,6 +59,19 @@ class InspectionLevel(models.TextChoices):
 class InspectionPlan(RegulatedModel):
     """What to inspect on one part at one stage. Versioned: draft -> approved (e-signed) -> obsolete.
     An inspection pins the version it used."""
+
+    # What the approver's signature covers (compliance.signatures): the plan and its characteristics.
+    signed_fields = (
+        "site", "part", "stage", "version", "title", "scheme", "aql", "level", "fixed_sample_size",
+        "aql_critical", "aql_major", "aql_minor", "operation_name", "notes",
+    )  # fmt: skip
+    signed_children = {
+        "characteristics": (
+            "sequence", "name", "kind", "nominal", "lower_limit", "upper_limit", "unit", "decimals",
+            "defect_class", "special", "gauge", "method", "is_lab_test",
+        )
+    }  # fmt: skip
+    signature_closed_states = {"obsolete": "superseded"}  # approving the next version obsoletes this one
 
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
@@ -128,6 +152,7 @@ class Special(models.TextChoices):
 
 
 class Characteristic(RegulatedModel):
+    audit_site_path = "plan__site"  # audit entries are filed under this site
     plan = models.ForeignKey(
         InspectionPlan, on_delete=models.PROTECT, related_name="characteristics", verbose_name=_("plan")
     )
@@ -161,11 +186,19 @@ class Characteristic(RegulatedModel):
     def __str__(self):
         return self.name
 
+    def format(self, value) -> str:
+        """A value or limit of this characteristic printed with its decimals."""
+        return format_decimal(value, self.decimals)
+
+    @property
+    def limits_for_script(self) -> tuple[str, str]:
+        """Exact limits for the tablet's red/green script (plain digits, never "1E+1")."""
+        return format_decimal(self.lower_limit, None), format_decimal(self.upper_limit, None)
+
     @property
     def limits_text(self) -> str:
-        q = Decimal(1).scaleb(-self.decimals)
-        lo = self.lower_limit.quantize(q) if self.lower_limit is not None else None
-        hi = self.upper_limit.quantize(q) if self.upper_limit is not None else None
+        lo = self.format(self.lower_limit) if self.lower_limit is not None else None
+        hi = self.format(self.upper_limit) if self.upper_limit is not None else None
         unit = f" {self.unit}" if self.unit else ""
         if lo is not None and hi is not None:
             return f"{lo} … {hi}{unit}"
@@ -227,6 +260,15 @@ class Station(RegulatedModel):
 
 
 class Inspection(RegulatedModel):
+    # What the inspector's signature covers: the result and every measurement taken.
+    signed_fields = (
+        "code", "stage", "site", "part", "plan", "lot", "work_order", "operation", "supplier", "station",
+        "lot_size", "severity", "code_letter", "sample_size", "accept_number", "reject_number",
+        "nonconforming", "class_plans", "is_reinspection", "status", "result_note", "inspector",
+    )  # fmt: skip
+    signed_children = {
+        "measurements": ("characteristic", "sample_no", "value", "passed", "count", "text", "photo", "ok", "gauge")
+    }
     code = models.CharField(_("inspection number"), max_length=30, unique=True)
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
@@ -347,6 +389,8 @@ class Inspection(RegulatedModel):
 class Measurement(RegulatedModel):
     """One value of one characteristic on one sample piece. Appended, never edited."""
 
+    audit_site_path = "inspection__site"  # audit entries are filed under this site
+
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, related_name="measurements", verbose_name=_("inspection")
     )
@@ -355,10 +399,12 @@ class Measurement(RegulatedModel):
     )
     sample_no = models.PositiveIntegerField(_("sample"))
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=6, null=True, blank=True)
+    # the resolution the inspector entered ("12.00" -> 2): the column keeps 6 places, prints keep these
+    decimals = models.PositiveSmallIntegerField(_("decimal places entered"), null=True, blank=True)
     passed = models.BooleanField(_("pass"), null=True, blank=True)
     count = models.PositiveIntegerField(_("defects"), null=True, blank=True)
     text = models.TextField(_("remark"), blank=True)
-    photo = models.FileField(_("photo"), upload_to="inspection/photos/%Y/%m/", blank=True)
+    photo = models.FileField(_("photo"), upload_to="private/inspection/photos/%Y/%m/", blank=True)
     ok = models.BooleanField(_("conforming"), null=True)
     gauge = models.ForeignKey("core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submission = models.UUIDField(_("submission"), db_index=True)
@@ -377,6 +423,17 @@ class Measurement(RegulatedModel):
 
     def __str__(self):
         return f"{self.inspection_id} #{self.sample_no} {self.characteristic_id}"
+
+    @property
+    def display_value(self) -> str:
+        """The value at the resolution entered (values recorded before it was kept: the characteristic's
+        decimals when the characteristic is loaded, else without trailing zeros)."""
+        if self.value is None:
+            return ""
+        places = self.decimals
+        if places is None and "characteristic" in self._state.fields_cache:
+            places = self.characteristic.decimals
+        return format_decimal(self.value, places)
 
 
 class Submission(models.Model):
@@ -423,6 +480,7 @@ class SupplierSwitching(RegulatedModel):
 
 
 class SwitchingEvent(RegulatedModel):
+    audit_site_path = "switching__site"  # audit entries are filed under this site
     switching = models.ForeignKey(SupplierSwitching, on_delete=models.PROTECT, related_name="events")
     from_severity = models.CharField(max_length=12)
     to_severity = models.CharField(max_length=12)
@@ -504,6 +562,10 @@ class LineStop(RegulatedModel):
 
 class LotRelease(RegulatedModel):
     """The e-signed release of one lot (one per lot: two people releasing at once end with one)."""
+
+    signed_fields = ("lot", "note_number", "released_by", "released_at", "reason")
+
+    audit_site_path = "lot__site"  # audit entries are filed under this site
 
     lot = models.OneToOneField("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))
     note_number = models.CharField(_("release note"), max_length=30, unique=True)

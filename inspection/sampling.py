@@ -10,7 +10,8 @@ rows the sample size code letters):
 
 * Table I: sample size code letters for lot sizes, special levels S-1..S-4 and general levels I, II, III.
 * Table II-A normal, II-B tightened (with the extra letter S, n = 3150), II-C reduced single sampling.
-  A cell is "Ac/Re", "v" (use the first plan below the arrow) or "^" (use the first plan above it).
+  A cell is "Ac/Re", "v" (use the first plan below the arrow), "^" (use the first plan above it) or
+  "-" (no entry: only in the tightened row S, whose single plan 1/2 stands under AQL 0.025).
   The sample size is the one of the row the arrow leads to. When n reaches or exceeds the lot size, the
   whole lot is inspected (100 %) with the same acceptance and rejection numbers.
 * Reduced inspection keeps the standard's gap between Ac and Re (e.g. K at 0.65: n = 50, Ac 1, Re 3):
@@ -20,7 +21,9 @@ rows the sample size code letters):
 Edge cells. Three arrows of the printed tables point off the table (normal and reduced A at AQL 10 point
 up from the first row; normal and reduced R at AQL 0.015 point down from the last row). They are
 written here in the direction that has a plan: A at 10 down, R at 0.015 up, and the test-suite pins the
-resulting plans so that a change is deliberate.
+resulting plans so that a change is deliberate. In the tightened table the extra row S (n = 3150) has a
+plan only under AQL 0.025, so tightened R at 0.015 has nothing below it either: it points up, to the
+plan of letter Q (n = 1250, Ac 0, Re 1); tightened R and Q at 0.025 point down to S (1/2).
 """
 
 from __future__ import annotations
@@ -117,8 +120,8 @@ M   315    v   v   v   v 0/1   v   v 1/2   2/3   3/4   5/6   8/9 12/13 18/19    
 N   500    v   v   v 0/1   v   v 1/2 2/3   3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
 P   800    v   v 0/1   v   v 1/2 2/3 3/4   5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
 Q  1250    v 0/1   v   v 1/2 2/3 3/4 5/6   8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
-R  2000  0/1   v   v 1/2 2/3 3/4 5/6 8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
-S  3150  1/2 1/2 1/2
+R  2000  0/1   ^   v 1/2 2/3 3/4 5/6 8/9 12/13 18/19     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^     ^
+S  3150    -   -  1/2
 """
 _REDUCED = """
 #   n    0.010 0.015 0.025 0.040 0.065 0.10 0.15 0.25 0.40  0.65   1.0   1.5   2.5   4.0   6.5    10    15    25    40    65   100   150   250   400   650  1000
@@ -159,6 +162,7 @@ def _parse_master(text: str) -> tuple[list[str], dict[str, int], dict[str, list[
         letter, n, *row = line.split()
         order.append(letter)
         sizes[letter] = int(n)
+        row = ["" if c == "-" else c for c in row]
         cells[letter] = row + [""] * (len(AQLS) - len(row))
     return order, sizes, cells
 

@@ -118,33 +118,47 @@ def open_inspection_for_lot(lot_code: str) -> Inspection | None:
     )
 
 
-def results_for_lots(lot_ids) -> dict[int, list[dict]]:
-    """Per lot: one summary per inspection (complaint page, trace overlay, CoA). One query."""
+def results_for_lots(lot_ids, *, work_orders: dict[int, int] | None = None) -> dict[int, list[dict]]:
+    """Per lot: one summary per inspection (complaint page, trace overlay, CoA). One query.
+
+    `work_orders` (lot id -> id of the work order that made it) adds the inspections recorded against the
+    work order rather than the lot (FAI, IPQC patrols of the order that made it), so a produced lot shows
+    the inspections of its production too."""
+    lot_ids = list(lot_ids)
+    by_wo: dict[int, list[int]] = {}
+    for lot_id, wo_id in (work_orders or {}).items():
+        if wo_id:
+            by_wo.setdefault(wo_id, []).append(lot_id)
+    cond = Q(lot_id__in=lot_ids)
+    if by_wo:
+        cond |= Q(lot__isnull=True, work_order_id__in=list(by_wo))
     out: dict[int, list[dict]] = {}
-    qs = (
-        Inspection.objects.filter(lot_id__in=list(lot_ids))
-        .select_related("plan", "inspector")
-        .order_by("lot_id", "created_at")
-    )
+    qs = Inspection.objects.filter(cond).select_related("plan__part", "inspector").order_by("created_at", "pk")
     for insp in qs:
-        out.setdefault(insp.lot_id, []).append(
-            {
-                "id": insp.pk,
-                "code": insp.code,
-                "stage": insp.stage,
-                "status": insp.status,
-                "status_label": str(insp.get_status_display()),
-                "passed": insp.status == InspectionStatus.ACCEPTED,
-                "plan": str(insp.plan),
-                "sample_size": insp.sample_size,
-                "accept": insp.accept_number,
-                "reject": insp.reject_number,
-                "nonconforming": insp.nonconforming,
-                "severity": insp.severity,
-                "inspector": insp.inspector.printed_name if insp.inspector else "",
-                "completed_at": insp.completed_at,
-            }
-        )
+        row = {
+            "id": insp.pk,
+            "code": insp.code,
+            "stage": insp.stage,
+            "status": insp.status,
+            "status_label": str(insp.get_status_display()),
+            "label": f"{insp.code} {insp.get_status_display()}",
+            "ok": True
+            if insp.status == InspectionStatus.ACCEPTED
+            else (False if insp.status == InspectionStatus.REJECTED else None),
+            "url": reverse("inspection:detail", args=[insp.code]),
+            "passed": insp.status == InspectionStatus.ACCEPTED,
+            "plan": str(insp.plan),
+            "sample_size": insp.sample_size,
+            "accept": insp.accept_number,
+            "reject": insp.reject_number,
+            "nonconforming": insp.nonconforming,
+            "severity": insp.severity,
+            "inspector": insp.inspector.printed_name if insp.inspector else "",
+            "completed_at": insp.completed_at,
+        }
+        targets = [insp.lot_id] if insp.lot_id else by_wo.get(insp.work_order_id, [])
+        for lot_id in targets:
+            out.setdefault(lot_id, []).append(row)
     return out
 
 
@@ -194,13 +208,16 @@ def coa_context(lot) -> dict:
         rows = []
         for c in insp.plan.characteristics.all():
             vals = [m for m in ms if m.characteristic_id == c.pk]
-            numbers = [m.value for m in vals if m.value is not None]
+            numbers = [m for m in vals if m.value is not None]
+            low = min(numbers, key=lambda m: m.value) if numbers else None
+            high = max(numbers, key=lambda m: m.value) if numbers else None
             rows.append(
                 {
                     "c": c,
                     "n": len(vals),
-                    "min": min(numbers) if numbers else None,
-                    "max": max(numbers) if numbers else None,
+                    # printed at the resolution the inspector entered
+                    "min": low.display_value if low else None,
+                    "max": high.display_value if high else None,
                     "bad": sum(1 for m in vals if m.ok is False),
                 }
             )

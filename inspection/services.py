@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +22,10 @@ from qms.core.codes import random_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role
+from qms.core.numbers import NumberError, parse_decimal
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import UploadRefused, check_upload
 
 from . import sampling, signals
 from .models import (
@@ -103,9 +106,10 @@ def _decimal(value, name):
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise InspectionError(_("%(name)s is not a number.") % {"name": name}) from None
+        # Limits and nominal are stored as numeric(16, 6).
+        return parse_decimal(value, label=name, max_digits=16, decimal_places=6)
+    except NumberError as exc:
+        raise InspectionError(exc.message) from None
 
 
 def characteristic_add(
@@ -529,12 +533,13 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
     raw = "" if raw is None else str(raw).strip()
     if characteristic.kind == Kind.VARIABLE:
         try:
-            value = Decimal(raw.replace(",", "."))
-        except InvalidOperation:
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw}) from None
-        if not value.is_finite():
-            raise InspectionError(_("“%(v)s” is not a number.") % {"v": raw})
-        return {"value": value}
+            value = parse_decimal(raw, label=characteristic.name, max_digits=16, decimal_places=6)
+        except NumberError as exc:
+            raise InspectionError(exc.message) from None
+        # The resolution entered (12.00 stays 12.00 on screens and certificates); the column keeps 6 places.
+        exponent = value.as_tuple().exponent
+        places = min(6, max(0, -exponent)) if isinstance(exponent, int) else 0
+        return {"value": value, "decimals": places}
     if characteristic.kind == Kind.ATTRIBUTE:
         if raw.lower() in ("1", "true", "pass", "ok", "yes"):
             return {"passed": True}
@@ -542,7 +547,7 @@ def parse_value(characteristic: Characteristic, raw) -> dict:
             return {"passed": False}
         raise InspectionError(_("Choose pass or fail."))
     if characteristic.kind == Kind.COUNT:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             raise InspectionError(_("Enter the number of defects (0 or more)."))
         return {"count": int(raw)}
     return {"text": raw}
@@ -554,27 +559,34 @@ def judge(characteristic: Characteristic, fields: dict) -> bool | None:
     )
 
 
-def gauge_problems(characteristics, on=None) -> list[str]:
+def gauge_problems(characteristics, on=None) -> dict[int, str]:
+    """Characteristic id -> why its gauge may not be used (past its calibration due date)."""
     on = on or timezone.localdate()
-    out = []
+    out: dict[int, str] = {}
     for c in characteristics:
         g = c.gauge
         if g is not None and g.calibration_overdue(on):
-            out.append(
-                _(
-                    "Gauge %(g)s for “%(c)s” is past its calibration due date (due %(d)s); it cannot be used for a measurement (IATF 16949 7.1.5)."
-                )
-                % {"g": f"{g.code} {g.name}", "c": c.name, "d": g.calibration_due}
-            )
+            out[c.pk] = _(
+                "Gauge %(g)s for “%(c)s” is past its calibration due date (due %(d)s); it cannot be used for a measurement (IATF 16949 7.1.5)."
+            ) % {"g": f"{g.code} {g.name}", "c": c.name, "d": g.calibration_due}
     return out
 
 
-def measurements_record(*, inspection, values: list[dict], submission_key, user) -> int:
+@dataclass(frozen=True)
+class Recorded:
+    """What one submission recorded, and the characteristics whose values were refused (id -> why)."""
+
+    recorded: int
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def measurements_record(*, inspection, values: list[dict], submission_key, user) -> Recorded:
     """Record one submission of values: [{"characteristic": id, "sample_no": n, "raw": "10.01", "photo": file?}].
 
     Idempotent by `submission_key` (UUID from the form): a resubmitted form records nothing twice. All
-    values of one submission are written with one bulk insert (each is audited). Returns how many values
-    were recorded by this call.
+    values of one submission are written with one bulk insert (each is audited). Values measured with a
+    gauge past its calibration are not recorded (IATF 16949 7.1.5) and are returned in `refused`; the other
+    values of the submission are recorded. An unreadable value refuses the whole submission.
     """
     policy.check(user, "inspection.perform", inspection.site)
     try:
@@ -582,23 +594,30 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
     except (ValueError, TypeError):
         raise InspectionError(_("The form has no valid submission key; reload the page.")) from None
     chars = {c.pk: c for c in inspection.plan.characteristics.select_related("gauge")}
-    problems = gauge_problems([chars[v["characteristic"]] for v in values if v.get("characteristic") in chars])
-    if problems:
-        raise InspectionError(" ".join(dict.fromkeys(problems)))
+    problems = gauge_problems(chars.values())
+    refused: dict[int, str] = {}
     rows, errors = [], []
     now = timezone.now()
     for v in values:
         c = chars.get(v.get("characteristic"))
         if c is None:
             raise InspectionError(_("That characteristic is not part of plan %(p)s.") % {"p": inspection.plan})
-        n = int(v.get("sample_no") or 0)
+        try:
+            n = int(v.get("sample_no") or 0)
+        except (TypeError, ValueError):
+            n = 0
         if not 1 <= n <= inspection.sample_size:
             raise InspectionError(_("Sample %(n)s is outside 1 … %(max)s.") % {"n": n, "max": inspection.sample_size})
         if v.get("raw") in (None, "") and not v.get("photo"):
             continue
+        if c.pk in problems:
+            refused[c.pk] = problems[c.pk]
+            continue
         try:
             fields = parse_value(c, v.get("raw"))
-        except InspectionError as exc:
+            # A photo goes through the one upload path: an image by its content, size limited.
+            photo = check_upload(v["photo"], use="photo").content_file() if v.get("photo") else ""
+        except (InspectionError, UploadRefused) as exc:
             errors.append(f"{c.name} #{n}: {exc.message}")
             continue
         rows.append(
@@ -611,12 +630,14 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
                 submission=key,
                 recorded_by=user,
                 recorded_at=now,
-                photo=v.get("photo") or "",
+                photo=photo,
                 **fields,
             )
         )
     if errors:
         raise InspectionError(" ".join(errors))
+    if not rows and refused:
+        return Recorded(0, refused)
     with transaction.atomic(), audit_context(user=user, reason=_("measurements recorded")):
         insp = Inspection.objects.select_for_update().get(pk=inspection.pk)
         if not insp.is_open:
@@ -627,7 +648,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
             key=key, defaults={"inspection": insp, "user": user, "values": len(rows)}
         )
         if not created:
-            return 0
+            return Recorded(0, refused)
         taken = set(
             Measurement.objects.filter(inspection=insp, sample_no__in={r.sample_no for r in rows}).values_list(
                 "characteristic_id", "sample_no"
@@ -647,7 +668,7 @@ def measurements_record(*, inspection, values: list[dict], submission_key, user)
             insp.start()
             insp.inspector = user
             insp.save(reason=_("inspection started"))
-    return len(rows)
+    return Recorded(len(rows), refused)
 
 
 def inspection_summary(inspection) -> dict:
@@ -1122,4 +1143,44 @@ def line_stop_correct(*, stop, correction: str, user) -> LineStop:
         )
         stop.correction, stop.corrected_by, stop.corrected_at, stop.recheck = correction, user, timezone.now(), recheck
         stop.save()
+    return stop
+
+
+def line_stop_request(*, site, line_code: str, reason: str, user) -> LineStop:
+    """Stop a line on request (an alarm rule: the line's yield fell): the stop cites the line's latest
+    failed patrol check (else its latest check) and is cleared like any other, by a correction and a
+    passing re-check. A line already stopped is not stopped twice."""
+    from qms.core.models import Equipment
+
+    line = Equipment.objects.filter(site=site, code=line_code).first()
+    if line is None:
+        raise InspectionError(_("There is no line %(line)s at this site.") % {"line": line_code})
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        open_stop = LineStop.objects.select_for_update().filter(line=line, cleared_at__isnull=True).first()
+        if open_stop is not None:
+            return open_stop
+        checks = (
+            Inspection.objects.filter(site=site, stage=Stage.IPQC)
+            .filter(Q(schedule__line=line) | Q(schedule=None, work_order__line=line))
+            .exclude(completed_at=None)
+        )
+        check = (
+            checks.filter(status=InspectionStatus.REJECTED).order_by("-completed_at").first()
+            or checks.order_by("-completed_at").first()
+        )
+        if check is None:
+            raise InspectionError(
+                _("Line %(line)s has no patrol check to cite; stop it by hand.") % {"line": line_code}
+            )
+        stop = LineStop.objects.create(
+            site=site, line=line, operation=check.operation, work_order=check.work_order, inspection=check
+        )
+        notification_send(
+            recipients=users_with_role(site=site, roles=[Role.PRODUCTION_SUPERVISOR, Role.QUALITY_MANAGER]),
+            site=site,
+            level="alarm",
+            subject=LazyFormat(gettext_lazy("LINE STOP requested on %(line)s: %(why)s"), line=line_code, why=reason),
+            link=reverse("inspection:line_stops"),
+            dedup_key=f"insp-linestop-request-{stop.pk}",
+        )
     return stop

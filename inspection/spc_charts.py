@@ -358,3 +358,24 @@ def parameter_chart(*, site_ids: list[int], part_id: int, name: str, limit: int 
         except spc.SpcError:
             chart.capability = None
     return chart
+
+
+def ppap_capability_evidence(*, part, site_ids) -> dict:
+    """PPAP element 11 (initial process studies): the control chart and capability report of every variable
+    characteristic with specification limits in the part's approved plans at the given sites (one query)."""
+    from django.urls import reverse
+
+    from suppliers.ppap_evidence import PpapEvidence
+
+    from .models import PlanStatus
+
+    characteristics = Characteristic.objects.filter(
+        plan__part=part, plan__site_id__in=site_ids, plan__status=PlanStatus.APPROVED, kind=Kind.VARIABLE
+    ).select_related("plan")
+    items = []
+    for c in characteristics:
+        if c.lower_limit is None and c.upper_limit is None:
+            continue
+        report = reverse("compliance:report_pdf", args=["inspection.capability"]) + f"?characteristic={c.pk}"
+        items.append(PpapEvidence(label=f"{c.name} ({c.plan})", url=report, note=c.special or ""))
+    return {11: items} if items else {}

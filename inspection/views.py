@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.numbers import parse_int_key
+from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 
 from . import selectors, services
@@ -29,7 +31,7 @@ from .forms import (
     ReleaseForm,
     StartForm,
 )
-from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Stage, SupplierSwitching
+from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Measurement, Stage, SupplierSwitching
 
 
 def _inspection_or_404(request, code, perm="inspection.view") -> Inspection:
@@ -188,9 +190,21 @@ def plan_action(request, pk, action):
 def _detail_context(request, insp, *, complete_form=None, errors=None):
     chars = list(insp.plan.characteristics.select_related("gauge"))
     grid = selectors.measurement_grid(insp)
+    problems = services.gauge_problems(chars)
     samples = []
     for n in range(1, insp.sample_size + 1):
-        cells = [{"c": c, "m": grid.get((c.pk, n)), "name": f"v-{c.pk}-{n}", "photo": f"p-{c.pk}-{n}"} for c in chars]
+        cells = [
+            {
+                "c": c,
+                "m": grid.get((c.pk, n)),
+                "name": f"v-{c.pk}-{n}",
+                "photo": f"p-{c.pk}-{n}",
+                # the gauge is past calibration: the field says so (in full once, on sample 1) and takes no value
+                "gauge_problem": problems.get(c.pk, ""),
+                "first": n == 1,
+            }
+            for c in chars
+        ]
         samples.append(
             {"n": n, "cells": cells, "done": all(x["m"] is not None or x["c"].kind == Kind.TEXT for x in cells)}
         )
@@ -203,7 +217,7 @@ def _detail_context(request, insp, *, complete_form=None, errors=None):
         "chars": chars,
         "samples": samples,
         "summary": summary,
-        "gauge_problems": services.gauge_problems(chars),
+        "can_calibrate": bool(problems) and policy.can(request.user, "equipment.calibrate", insp.site),
         "submission": uuid.uuid4(),
         "complete_form": complete_form or CompleteForm(request=request, meaning="approved"),
         "can_perform": insp.is_open and policy.can(request.user, "inspection.perform", insp.site),
@@ -229,25 +243,38 @@ def record_values(request, code):
     values = []
     for key, raw in request.POST.items():
         if key.startswith("v-") and raw.strip():
-            _v, cid, n = key.split("-")
+            parsed = parse_int_key(key, parts=2, prefix="v")
+            if parsed is None:
+                # A tampered or stale form: say so instead of failing on the field name.
+                ctx = _detail_context(request, insp, errors=[_("The form is out of date; reload the page.")])
+                return render(request, "inspection/detail.html", ctx, status=400)
+            cid, n = parsed
             values.append(
                 {
-                    "characteristic": int(cid),
-                    "sample_no": int(n),
+                    "characteristic": cid,
+                    "sample_no": n,
                     "raw": raw,
                     "photo": request.FILES.get(f"p-{cid}-{n}"),
                 }
             )
     try:
-        count = services.measurements_record(
+        result = services.measurements_record(
             inspection=insp, values=values, submission_key=request.POST.get("submission"), user=request.user
         )
     except DomainError as exc:
         ctx = _detail_context(request, insp, errors=[exc.message])
         ctx["posted"] = {k: v for k, v in request.POST.items() if k.startswith("v-")}
         return render(request, "inspection/detail.html", ctx, status=400)
-    if count:
-        messages.success(request, _("%(n)s values recorded.") % {"n": count})
+    if result.refused:
+        # the reason is shown at the refused field itself; this only says that they were not recorded
+        names = ", ".join(c.name for c in insp.plan.characteristics.filter(pk__in=result.refused))
+        messages.warning(
+            request,
+            _("%(n)s values recorded; the values of %(chars)s were not recorded (see the field).")
+            % {"n": result.recorded, "chars": names},
+        )
+    elif result.recorded:
+        messages.success(request, _("%(n)s values recorded.") % {"n": result.recorded})
     else:
         messages.info(request, _("These values were already recorded; nothing was recorded twice."))
     return redirect("inspection:detail", insp.code)
@@ -263,7 +290,10 @@ def judge_value(request, code):
     if raw is None:  # htmx posts the whole form; the triggering input is named v-<characteristic>-<sample>
         raw = request.POST.get(request.headers.get("HX-Trigger-Name", ""), "")
     ok, error = None, ""
-    if raw.strip():
+    problem = services.gauge_problems([c]).get(c.pk) if c.gauge_id else None
+    if problem:  # never green for a value that will not be recorded
+        error = problem
+    elif raw.strip():
         try:
             ok = services.judge(c, services.parse_value(c, raw))
         except DomainError as exc:
@@ -424,3 +454,13 @@ def handover(request, operation_id):
     require_site(request, "inspection.view", op.work_order.site)
     verdict = selectors.handover_verdict(op)
     return JsonResponse({"operation": op.pk, "ok": verdict.ok, "reasons": verdict.reasons})
+
+
+@require("inspection.view")
+def photo_download(request, code, pk):
+    """A defect photo, to users who may see the inspection at its site (the download is logged)."""
+    insp = _inspection_or_404(request, code, "inspection.view")
+    m = get_object_or_404(Measurement.objects.exclude(photo=""), pk=pk, inspection=insp)
+    return file_response(
+        request, m.photo, name=f"{insp.code}-{m.sample_no}-{m.photo.name.rsplit('/', 1)[-1]}", record=m
+    )

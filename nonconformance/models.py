@@ -79,6 +79,13 @@ NCR_ACTIVE = [NcrStatus.OPEN, NcrStatus.CONTAINMENT, NcrStatus.MRB_REVIEW, NcrSt
 
 
 class Ncr(RegulatedModel):
+    # What a verification (or cancellation) signature covers; status and closing are later bookkeeping.
+    signed_fields = (
+        "code", "site", "source", "source_reference", "title", "description", "part", "serials",
+        "quantity_suspect", "quantity_confirmed", "unit_value", "severity", "failing_values", "supplier",
+        "customer", "complaint", "cancel_reason",
+    )  # fmt: skip
+    signed_children = {"ncr_lots": ("lot", "quantity_suspect"), "defect_codes": ("code",)}
     code = models.CharField(_("NCR number"), max_length=30, unique=True)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="ncrs", verbose_name=_("site"))
     source = models.CharField(_("source"), max_length=20, choices=NcrSource.choices)
@@ -182,6 +189,8 @@ class Ncr(RegulatedModel):
 class NcrLot(RegulatedModel):
     """A lot affected by an NCR, with the hold placed on it."""
 
+    audit_site_path = "ncr__site"  # audit entries are filed under this site
+
     ncr = models.ForeignKey(Ncr, on_delete=models.PROTECT, related_name="ncr_lots", verbose_name=_("NCR"))
     lot = models.ForeignKey(
         "traceability.Lot", on_delete=models.PROTECT, related_name="ncr_links", verbose_name=_("lot")
@@ -217,6 +226,7 @@ class ContainmentKind(models.TextChoices):
 
 
 class ContainmentAction(RegulatedModel):
+    audit_site_path = "ncr__site"  # audit entries are filed under this site
     ncr = models.ForeignKey(Ncr, on_delete=models.PROTECT, related_name="containment_actions", verbose_name=_("NCR"))
     kind = models.CharField(_("action"), max_length=20, choices=ContainmentKind.choices)
     description = models.TextField(_("description"), blank=True)
@@ -246,6 +256,8 @@ class ContainmentAction(RegulatedModel):
 class Attachment(RegulatedModel):
     """A photo or document on an NCR or a complaint. Never deleted."""
 
+    audit_site_path = ("ncr__site", "complaint__site")  # audit entries are filed under this site
+
     ncr = models.ForeignKey(
         Ncr, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments", verbose_name=_("NCR")
     )
@@ -257,7 +269,10 @@ class Attachment(RegulatedModel):
         related_name="attachments",
         verbose_name=_("complaint"),
     )
-    file = models.FileField(_("file"), upload_to="nonconformance/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="private/nonconformance/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_type = models.CharField(max_length=100, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
@@ -269,7 +284,11 @@ class Attachment(RegulatedModel):
         verbose_name_plural = _("attachments")
 
     def __str__(self):
-        return self.caption or self.file.name
+        return self.caption or self.file_name or self.file.name
+
+    @property
+    def site(self):
+        return (self.ncr or self.complaint).site
 
 
 # --- MRB -------------------------------------------------------------------------------------------
@@ -366,6 +385,8 @@ class Disposition(RegulatedModel):
 
     A rejection returns it to draft with the reason and starts a new signing round."""
 
+    audit_site_path = "ncr__site"  # audit entries are filed under this site
+
     ncr = models.OneToOneField(Ncr, on_delete=models.PROTECT, related_name="mrb", verbose_name=_("NCR"))
     status = FSMField(_("status"), default=DispositionStatus.DRAFT, choices=DispositionStatus.choices, protected=False)
     round = models.PositiveIntegerField(_("review round"), default=1)
@@ -404,6 +425,7 @@ class Disposition(RegulatedModel):
 
 
 class DispositionLine(RegulatedModel):
+    audit_site_path = "disposition__ncr__site"  # audit entries are filed under this site
     disposition = models.ForeignKey(
         Disposition, on_delete=models.PROTECT, related_name="lines", verbose_name=_("disposition")
     )
@@ -479,6 +501,23 @@ class MrbVote(models.TextChoices):
 class MrbDecision(RegulatedModel):
     """One reviewer's e-signed decision for one MRB role in one round. Never changed afterwards."""
 
+    # A reviewer signs the vote and the disposition lines as they stood (execution is later bookkeeping).
+    signed_fields = ("disposition", "round", "mrb_role", "reviewer", "vote", "comment", "lines_digest")
+    signed_children = {
+        "disposition__lines": (
+            "kind", "quantity", "lot", "instructions", "concession_expires_on", "concession_quantity_limit",
+            "customer_approval_reference", "voided",
+        )
+    }  # fmt: skip
+    # A rejected round returns the same disposition to draft and its lines are edited for the next round.
+    signed_content_shared_with_successor = True
+
+    def signature_closed_state(self):
+        current = Disposition._base_manager.filter(pk=self.disposition_id).values_list("round", flat=True).first()
+        return "superseded" if current is not None and self.round < current else None
+
+    audit_site_path = "disposition__ncr__site"  # audit entries are filed under this site
+
     disposition = models.ForeignKey(
         Disposition, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("disposition")
     )
@@ -522,6 +561,10 @@ class ComplaintStatus(models.TextChoices):
 
 
 class Complaint(RegulatedModel):
+    signed_fields = (
+        "code", "site", "customer", "customer_reference", "part", "lot", "serial", "received_on", "title",
+        "description", "severity", "quantity_affected", "cancel_reason",
+    )  # fmt: skip
     code = models.CharField(_("complaint number"), max_length=30, unique=True)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("site"))
     customer = models.ForeignKey(

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance.reports import Report, ReportError, ReportParam, register_report
-from compliance.signatures import signatures_with_validity
+from compliance.signatures import signatures_with_validity, signatures_with_validity_many
 from qms.core import policy
 
 
@@ -31,10 +31,13 @@ def build_ncr(params: dict, user) -> dict:
     lines = [line for line in disposition.lines.all() if not line.voided] if disposition else []
     decisions = []
     if disposition:
-        decisions = [
-            {**d, "valid": d["signature"] is not None and d["signature"].record_hash == _hash(d["decision"])}
-            for d in decisions_with_signatures(disposition)
-        ]
+        found = decisions_with_signatures(disposition)
+        states = signatures_with_validity_many([d["decision"] for d in found])
+        decisions = []
+        for d in found:
+            sig = d["signature"]
+            valid = sig is not None and any(s.pk == sig.pk and ok for s, ok in states.get(d["decision"].pk, []))
+            decisions.append({**d, "valid": valid})
     return {
         "title": _("Nonconformance report %(code)s") % {"code": ncr.code},
         "ncr": ncr,
@@ -43,12 +46,6 @@ def build_ncr(params: dict, user) -> dict:
         "decisions": decisions,
         "signatures": signatures_with_validity(ncr),
     }
-
-
-def _hash(instance) -> str:
-    from compliance.signatures import record_hash
-
-    return record_hash(instance)
 
 
 def register() -> None:

@@ -93,6 +93,8 @@ def ncrs_for_lots(lot_ids) -> dict[int, list[dict]]:
         out[link.lot_id].append(
             {
                 "kind": "ncr",
+                "id": ncr.pk,
+                "site_id": ncr.site_id,
                 "label": f"{ncr.code} {ncr.get_status_display()}",
                 "ok": None if ncr.is_active else (ncr.status == NcrStatus.CLOSED),
                 "url": reverse("nonconformance:ncr_detail", args=[ncr.code]),
@@ -221,16 +223,54 @@ def _lot_for_complaint(complaint: Complaint):
     return None
 
 
-def _inspection_results(lot_ids) -> dict[int, list[dict]]:
+def _inspection_results(lots) -> dict[int, list[dict]]:
     from inspection.selectors import results_for_lots
 
-    return results_for_lots(list(lot_ids)) or {}
+    return results_for_lots([x.pk for x in lots], work_orders={x.pk: x.work_order_id for x in lots}) or {}
 
 
-def root_cause_view(complaint: Complaint) -> dict:
+def _complaints_and_capas(lot_ids, ncr_rows, *, exclude_pk, site_ids) -> dict[int, dict]:
+    """Per lot: the other complaints on it and the CAPAs of those complaints and of the lot's NCRs.
+    Two queries (complaints, CAPAs) whatever the number of lots."""
+    from .registries import related_records_many
+
+    complaints = Complaint.objects.filter(lot_id__in=list(lot_ids)).exclude(pk=exclude_pk).select_related("customer")
+    if site_ids is not None:
+        complaints = complaints.filter(site_id__in=site_ids)
+    complaints = list(complaints.order_by("received_on", "pk"))
+    ncr_ids = {n["id"] for rows in ncr_rows.values() for n in rows}
+    related = related_records_many(ncr_ids=ncr_ids, complaint_ids=[c.pk for c in complaints])
+    out: dict[int, dict] = defaultdict(lambda: {"complaints": [], "capas": []})
+    for c in complaints:
+        out[c.lot_id]["complaints"].append(
+            {
+                "code": c.code,
+                "title": c.title,
+                "status": c.get_status_display(),
+                "received_on": c.received_on,
+                "url": reverse("nonconformance:complaint_detail", args=[c.code]),
+            }
+        )
+        out[c.lot_id]["capas"].extend(related.get(("complaint", c.pk), []))
+    for lot_id, rows in ncr_rows.items():
+        for n in rows:
+            out[lot_id]["capas"].extend(related.get(("ncr", n["id"]), []))
+    for entry in out.values():  # a CAPA opened from an NCR of a complaint is listed once
+        seen, unique = set(), []
+        for capa in entry["capas"]:
+            if capa["code"] not in seen and (site_ids is None or capa.get("site_id") in site_ids):
+                seen.add(capa["code"])
+                unique.append(capa)
+        entry["capas"] = unique
+    return out
+
+
+def root_cause_view(complaint: Complaint, *, site_ids=None) -> dict:
     """The "10-minute root cause" view: backward trace (materials, supplier lots, suppliers), the
     production record (line, shift, operators, equipment, parameters), every inspection result on the lot
-    and its ancestors, and the open NCRs on them. A constant number of queries."""
+    and its ancestors (the lot's own and those of the work order that made it), the NCRs on them, earlier
+    complaints on the same lots and the CAPAs of those complaints and NCRs. A constant number of queries.
+    `site_ids` limits the NCRs, complaints and CAPAs listed to the reader's sites."""
     lot = _lot_for_complaint(complaint)
     if lot is None:
         return {"lot": None}
@@ -241,8 +281,11 @@ def root_cause_view(complaint: Complaint) -> dict:
     back = trace_backward(lot)
     ids = [lot.pk] + [r["lot_id"] for r in back]
     lots = {x.pk: x for x in Lot.objects.filter(pk__in=ids).select_related("part", "supplier", "work_order")}
-    results = _inspection_results(ids)
+    results = _inspection_results(lots.values())
     ncr_rows = ncrs_for_lots(ids)
+    if site_ids is not None:
+        ncr_rows = {k: [n for n in v if n["site_id"] in site_ids] for k, v in ncr_rows.items()}
+    history = _complaints_and_capas(ids, ncr_rows, exclude_pk=complaint.pk, site_ids=site_ids)
     supplier_ids = {x.supplier_id for x in lots.values() if x.supplier_id}
     suppliers = list(Supplier.objects.filter(pk__in=supplier_ids).order_by("code"))
     wo_ids = {x.work_order_id for x in lots.values() if x.work_order_id}
@@ -263,6 +306,8 @@ def root_cause_view(complaint: Complaint) -> dict:
             "quantity": quantity,
             "inspections": results.get(lot_obj.pk, []),
             "ncrs": ncr_rows.get(lot_obj.pk, []),
+            "complaints": history[lot_obj.pk]["complaints"] if lot_obj.pk in history else [],
+            "capas": history[lot_obj.pk]["capas"] if lot_obj.pk in history else [],
             "records": records_by_wo.get(lot_obj.work_order_id, []) if lot_obj.work_order_id else [],
         }
 
@@ -270,16 +315,12 @@ def root_cause_view(complaint: Complaint) -> dict:
     start = row(lots[lot.pk], 0)
     all_rows = [start, *ancestors]
     open_ncrs = [n for r in all_rows for n in r["ncrs"] if n["status"] in NCR_ACTIVE]
-    failed = [
-        (r["lot"], i)
-        for r in all_rows
-        for i in r["inspections"]
-        if i.get("ok") is False or i.get("result") == "rejected"
-    ]
+    failed = [(r["lot"], i) for r in all_rows for i in r["inspections"] if i.get("ok") is False]
     return {
         "lot": lots[lot.pk],
         "start": start,
         "ancestors": ancestors,
+        "rows": all_rows,
         "supplier_lots": [r for r in ancestors if r["lot"].supplier_id],
         "suppliers": suppliers,
         "open_ncrs": open_ncrs,

@@ -27,6 +27,7 @@ from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import check_upload
 
 from . import signals
 from .models import (
@@ -53,8 +54,6 @@ from .models import (
 )
 
 ZERO = Decimal("0")
-ALLOWED_UPLOAD_TYPES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".pdf", ".heic"}
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -332,13 +331,18 @@ def attachment_add(*, user, file, ncr: Ncr | None = None, complaint: Complaint |
     record = ncr or complaint
     perm = "ncr.create" if ncr is not None else "complaints.manage"
     policy.check(user, perm, record.site)
-    name = (getattr(file, "name", "") or "").lower()
-    if not any(name.endswith(ext) for ext in ALLOWED_UPLOAD_TYPES):
-        raise DomainError(_("Upload a photo (JPEG, PNG, WebP, HEIC) or a PDF."))
-    if getattr(file, "size", 0) > MAX_UPLOAD_BYTES:
-        raise DomainError(_("The file is larger than 10 MB."))
-    with audit_context(user=user, reason=_("attachment added")):
-        return Attachment.objects.create(ncr=ncr, complaint=complaint, file=file, caption=caption, uploaded_by=user)
+    checked = check_upload(file, use="attachment")  # content sniffed, size limited
+    with transaction.atomic(), audit_context(user=user, reason=_("attachment added")):
+        return Attachment.objects.create(
+            ncr=ncr,
+            complaint=complaint,
+            file=checked.content_file(),
+            file_name=checked.name,
+            file_type=checked.content_type,
+            file_sha256=checked.sha256,
+            caption=caption[:200],
+            uploaded_by=user,
+        )
 
 
 def ncr_submit_to_mrb(*, ncr: Ncr, user, reason: str = "") -> Disposition:
@@ -866,25 +870,32 @@ def ncr_open_from_inspection(*, inspection) -> Ncr | None:
 
 
 def _failing_values(inspection) -> list[dict]:
+    """The out-of-limit values of a rejected inspection, printed as the inspector entered them and the
+    limits with the characteristic's decimals (inspection's `display_value` / `format`)."""
     rows: list[dict] = []
     measurements = getattr(inspection, "measurements", None)
     if measurements is None:
         return rows
-    for m in measurements.all():
-        ok = getattr(m, "ok", getattr(m, "is_ok", None))
-        ok = ok() if callable(ok) else ok
-        if ok is not False:  # conforming or not judged
+    qs = measurements.all()
+    if hasattr(qs, "select_related"):
+        qs = qs.select_related("characteristic").order_by("sample_no", "characteristic__sequence")
+    for m in qs:
+        if getattr(m, "ok", None) is not False:  # conforming or not judged
             continue
-        char = getattr(m, "characteristic", None)
-        value = getattr(m, "value", None)
+        char = m.characteristic
+        value = getattr(m, "display_value", None)
+        if value is None:
+            value = str(m.value) if m.value is not None else ""
+        fmt = getattr(char, "format", str)
         lower, upper = getattr(char, "lower_limit", None), getattr(char, "upper_limit", None)
+        count = getattr(m, "count", None)
         rows.append(
             {
                 "characteristic": str(getattr(char, "name", char) or ""),
-                "value": str(value) if value is not None else "",
-                "result": str(getattr(m, "text", "") or getattr(m, "count", "") or ""),
-                "lower": str(lower) if lower is not None else "",
-                "upper": str(upper) if upper is not None else "",
+                "value": value,
+                "result": str(getattr(m, "text", "") or (count if count is not None else "") or ""),
+                "lower": fmt(lower) if lower is not None else "",
+                "upper": fmt(upper) if upper is not None else "",
             }
         )
     return rows

@@ -19,6 +19,7 @@ urlpatterns = [
     path("containment/<int:pk>/done/", views.containment_done, name="containment_done"),
     path("mrb/line/<int:pk>/void/", views.disposition_line_void, name="disposition_line_void"),
     path("mrb/line/<int:pk>/execute/", views.disposition_line_execute, name="disposition_line_execute"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("<str:code>/", views.ncr_detail, name="ncr_detail"),
     path("<str:code>/edit/", views.ncr_edit, name="ncr_edit"),
     path("<str:code>/containment/", views.ncr_containment, name="ncr_containment"),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
+from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 
@@ -37,7 +38,15 @@ from .forms import (
     ReasonForm,
     RespondForm,
 )
-from .models import ComplaintStatus, ContainmentAction, DispositionLine, DispositionStatus, MrbRole, NcrStatus
+from .models import (
+    Attachment,
+    ComplaintStatus,
+    ContainmentAction,
+    DispositionLine,
+    DispositionStatus,
+    MrbRole,
+    NcrStatus,
+)
 from .registries import actions_for, related_records
 
 
@@ -544,7 +553,7 @@ def complaint_detail(request, code):
         "nonconformance/complaint_detail.html",
         {
             "complaint": complaint,
-            "view": selectors.root_cause_view(complaint),
+            "view": selectors.root_cause_view(complaint, site_ids=set(policy.sites_for(user, "ncr.view"))),
             "ncrs": list(complaint.ncrs.select_related("part").order_by("pk")),
             "related": related_records(complaint),
             "actions": actions_for(user, complaint),
@@ -655,7 +664,12 @@ def complaint_recall(request, code):
         messages.error(request, str(exc))
         return redirect(services.complaint_url(complaint))
     messages.success(request, _("Recall %(code)s started.") % {"code": recall.code})
-    try:
-        return redirect(reverse("traceability:recall_detail", args=[recall.code]))
-    except NoReverseMatch:  # traceability names its page differently
-        return redirect(services.complaint_url(complaint))
+    return redirect(reverse("traceability:recall", args=[recall.code]))
+
+
+@require("ncr.view")
+def attachment_download(request, pk):
+    """An NCR or complaint attachment, to users who may see NCRs at its site (the download is logged)."""
+    att = get_object_or_404(Attachment.objects.select_related("ncr__site", "complaint__site"), pk=pk)
+    require_site(request, "ncr.view", att.site)
+    return file_response(request, att.file, name=att.file_name or att.file.name.rsplit("/", 1)[-1], record=att)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qms.settings")
 
@@ -18,3 +19,11 @@ def _schedule_periodic_jobs(sender, **kwargs):
 
     for job in registry.periodic_jobs.values():
         sender.add_periodic_task(job.every_seconds, sender.signature(job.task), name=job.name)
+
+
+@worker_ready.connect
+def _drain_outbox_on_start(sender=None, **kwargs):
+    # Jobs written while no worker or broker was up go out as soon as a worker is (beat repeats this).
+    from qms.core.jobs import outbox_drain
+
+    outbox_drain()

@@ -6,6 +6,7 @@ Production: set SECRET_KEY, DEBUG=0, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, EMA
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_fsm",
+    "axes",
     # Bottom to top, as the layers in shared/DESIGN.md.
     "qms.core",
     "compliance",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "inspection",
     "nonconformance",
     "capa",
+    "monitoring",
     "qms.portal",
 ]
 
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qms.core.middleware.AuditUserMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an axes lock-out into the sign-in page's answer
 ]
 
 ROOT_URLCONF = "qms.urls"
@@ -116,6 +120,25 @@ AUTH_PASSWORD_VALIDATORS = [
 # Lock-out: this many failed logins or signatures lock the account for LOCKOUT_MINUTES (21 CFR 11.300(d)).
 LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
 LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+# Sign-in throttle (django-axes) per client address and per username, same threshold and cool-off; the
+# account lock above stays the kernel's (see qms/core/security.py for how the two share the work).
+AUTHENTICATION_BACKENDS = ["qms.core.security.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOCKOUT_THRESHOLD
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the compliance access log already
+AXES_LOCKOUT_CALLABLE = "qms.core.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "qms.core.security.client_ip"
+AXES_USERNAME_CALLABLE = "qms.core.security.axes_username"
+AXES_VERBOSE = False
+# Reverse proxies in front that append to X-Forwarded-For (0: use the socket address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Password-reset requests per client address and per e-mail address per hour.
+PASSWORD_RESET_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_HOUR", "5"))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_HOURS", "2")) * 3600
+# The admin site's path (default admin/); a less guessable one keeps scanners away.
+ADMIN_URL = (os.environ.get("ADMIN_URL", "").strip().strip("/") or "admin") + "/"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -125,11 +148,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 WHITENOISE_USE_FINDERS = DEBUG  # serve straight from the app folders in the quick start
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Audit-trail anchors (docs/audit-trail.md): the checkpoint signing key (a file path or the value; unset, a
+# key derived from SECRET_KEY for the quick start, which `check --deploy` warns about) and the append-only
+# log file the checkpoints are also written to. Keep both outside the database host and its backups.
+AUDIT_ANCHOR_KEY = os.environ.get("AUDIT_ANCHOR_KEY", "")
+AUDIT_ANCHOR_LOG = Path(os.environ.get("AUDIT_ANCHOR_LOG", BASE_DIR / "var" / "audit-anchors.jsonl"))
+# The PostgreSQL login role the application runs as in production (SELECT/INSERT only on evidence tables);
+# migrations, run as the owner, re-apply its grants when the role exists.
+QMS_APP_DB_ROLE = os.environ.get("QMS_APP_DB_ROLE", "qms_app")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 STORAGES = {
@@ -148,6 +179,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie: no script reads it (the switcher is a form), so HttpOnly; Secure in production.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -185,6 +220,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3  # a request publishing to a dead broker gives up fast; the outbox keeps the job
+# An outbox job published but not delivered after this long is published again (delivery is idempotent).
+OUTBOX_REPUBLISH_SECONDS = int(os.environ.get("OUTBOX_REPUBLISH_SECONDS", "600"))
+# After a failed publish a process leaves the outbox to the drain for this long (requests stay fast).
+OUTBOX_BROKER_PAUSE_SECONDS = int(os.environ.get("OUTBOX_BROKER_PAUSE_SECONDS", "10"))
+OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))  # delivered jobs are forgotten after this
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -202,6 +243,17 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
+
+# Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
+QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
+QMS_IMPORT_MAX_ROWS = int(os.environ.get("QMS_IMPORT_MAX_ROWS", 10_000))
+# Uploads, per use (qms.core.uploads.USES); files are content-sniffed and stored under MEDIA_ROOT.
+QMS_UPLOAD_MAX_BYTES = {
+    "certificate": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_CERTIFICATE", 10 * 1024 * 1024)),
+    "ppap": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PPAP", 20 * 1024 * 1024)),
+    "attachment": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_ATTACHMENT", 10 * 1024 * 1024)),
+    "photo": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PHOTO", 5 * 1024 * 1024)),
+}
 
 LOGGING = {
     "version": 1,

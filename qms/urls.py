@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -10,7 +11,7 @@ admin.site.site_header = "QMS administration"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", public(set_language), name="set_language"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),  # ADMIN_URL, default admin/
     path("accounts/", include("qms.core.urls")),
     path("compliance/", include("compliance.urls")),
     path("suppliers/", include("suppliers.urls")),
@@ -18,5 +19,6 @@ urlpatterns = [
     path("inspection/", include("inspection.urls")),
     path("ncr/", include("nonconformance.urls")),
     path("capa/", include("capa.urls")),
+    path("monitor/", include("monitoring.urls")),
     path("", include("qms.portal.urls")),
 ]

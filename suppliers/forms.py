@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from compliance.forms import SignatureForm
 from qms.core import policy
 from qms.core.models import Part, Role, Site, User
+from qms.core.uploads import UploadRefused, check_upload
 
 from .models import (
     AuditResult,
@@ -14,7 +15,6 @@ from .models import (
     Supplier,
     SupplierAudit,
 )
-from .uploads import UploadRefused, check_upload
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -124,7 +124,7 @@ class CertificateForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            check_upload(upload)
+            check_upload(upload, use="certificate")
         except UploadRefused as exc:
             raise forms.ValidationError(str(exc))
         upload.seek(0)
@@ -193,8 +193,8 @@ class PpapCreateForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(
-        label=_("Document (PDF, PNG or JPEG, at most 10 MB)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+        label=_("Document (PDF, PNG, JPEG, Word or Excel, at most 20 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,.docx,.xlsx"}),
     )
 
 

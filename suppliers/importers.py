@@ -21,6 +21,7 @@ from qms.core.importing import (
     parse_bool,
     parse_choice,
     parse_date,
+    require_code,
     require_text,
     unknown_site_error,
 )
@@ -42,6 +43,7 @@ def _split(value: str) -> list[str]:
 
 class SupplierImport(ImportKind):
     name = "suppliers"
+    perm = "suppliers.change"
     label = gettext_lazy("Suppliers")
     columns = [
         Column("code"),
@@ -70,7 +72,7 @@ class SupplierImport(ImportKind):
         }
 
     def validate_row(self, row, ctx):
-        code = require_text(row, "code", 30).upper()
+        code = require_code(row, "code", 30).upper()
         check_unique_in_file(ctx, code, _("Supplier %(c)s") % {"c": code})
         if code in ctx["taken"] and code not in ctx["existing"]:
             raise RowError(
@@ -136,6 +138,7 @@ class SupplierImport(ImportKind):
 
 class CertificateImport(ImportKind):
     name = "certificates"
+    perm = "suppliers.certificates"
     label = gettext_lazy("Supplier certificates")
     columns = [
         Column("supplier", help=gettext_lazy("supplier code")),

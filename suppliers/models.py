@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.codes import validate_code
 from qms.core.models import Part, Site
 from qms.core.scoping import site_scoped_manager, supplier_scoped_manager
 
@@ -51,7 +52,7 @@ class RiskLevel(models.TextChoices):
 
 
 class Supplier(RegulatedModel):
-    code = models.CharField(_("supplier code"), max_length=30, unique=True)
+    code = models.CharField(_("supplier code"), max_length=30, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     category = models.CharField(_("category"), max_length=20, choices=SupplierCategory.choices)
     risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
@@ -134,6 +135,10 @@ class Supplier(RegulatedModel):
 
 class SupplierStatusChange(RegulatedModel):
     """One e-signed status decision. Append-only: the history of the supplier's status."""
+
+    signed_fields = (
+        "supplier", "action", "from_status", "to_status", "conditional_until", "reason", "decided_by", "decided_at",
+    )  # fmt: skip
 
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="status_changes")
     action = models.CharField(_("decision"), max_length=30)
@@ -359,6 +364,9 @@ A = AslStatus
 class AslEntry(RegulatedModel):
     """Approval of one supplier for one part, with the evidence behind it."""
 
+    # Each decision signs the entry's state then; a later signed decision supersedes the earlier ones.
+    signed_fields = ("supplier", "part", "status", "conditional_until", "evidence", "ppap")
+
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="asl_entries")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
     status = FSMField(_("status"), max_length=20, choices=AslStatus.choices, default=A.PENDING, protected=False)
@@ -467,6 +475,10 @@ class PpapReason(models.TextChoices):
 
 
 class PpapSubmission(RegulatedModel):
+    signed_fields = (
+        "code", "supplier", "part", "level", "reason", "status", "interim_until", "decision_reason",
+    )  # fmt: skip
+    signed_children = {"elements": ("number", "required", "status", "comment")}
     code = models.CharField(_("PPAP number"), max_length=40, unique=True)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="ppaps")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))

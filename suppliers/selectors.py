@@ -10,7 +10,7 @@ from django.db.models import Case, CharField, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from compliance.models import Signature
-from compliance.signatures import record_hash
+from compliance.signatures import signatures_with_validity_many
 from qms.core import policy
 
 from .models import (
@@ -109,16 +109,8 @@ def status_history(supplier) -> list[tuple[SupplierStatusChange, list]]:
 
 
 def signatures_for_many(instances) -> dict[int, list[tuple[Signature, bool]]]:
-    """(signature, still valid) per instance, in one query."""
-    if not instances:
-        return {}
-    label = instances[0]._meta.label_lower
-    by_id = {str(i.pk): i for i in instances}
-    hashes = {pk: record_hash(obj) for pk, obj in by_id.items()}
-    out: dict[int, list] = defaultdict(list)
-    for sig in Signature.objects.filter(model=label, object_id__in=list(by_id)).select_related("signer"):
-        out[by_id[sig.object_id].pk].append((sig, sig.record_hash == hashes[sig.object_id]))
-    return dict(out)
+    """(signature, still valid) per instance, in one query (states as compliance.signatures decides)."""
+    return signatures_with_validity_many(instances)
 
 
 def certificates_expiring(user, *, days: int | None = 30, status: str = "", q: str = "", today=None):

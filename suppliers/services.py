@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
@@ -24,11 +23,13 @@ from compliance import audit_trail
 from compliance.signatures import SignatureCredential, SignatureRefused, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
+from qms.core.codes import clean_code
 from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role, Site
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.uploads import check_upload
 from qms.core.verdict import Verdict
 
 from . import ppap as ppap_rules
@@ -59,7 +60,6 @@ from .models import (
     SupplierStatusChange,
 )
 from .qualification import build_checklist, cert_compliance_on, mandatory_cert_types, requirements_for
-from .uploads import check_upload
 
 log = logging.getLogger(__name__)
 
@@ -145,13 +145,16 @@ SUPPLIER_FIELDS = (
 
 
 def supplier_create(*, user, code: str, name: str, category: str, sites, **fields) -> Supplier:
-    code = code.strip().upper()
+    try:
+        code = clean_code(code, label=_("supplier code"), max_length=30).upper()
+    except DomainError as exc:
+        raise DomainError(exc.message, field="code") from None
     sites = list(sites)
     if not sites:
         raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
     for site in sites:
         policy.check(user, "suppliers.change", site)
-    if Supplier.objects.filter(code__iexact=code).exists():
+    if Supplier._base_manager.filter(code__iexact=code).exists():  # also one serving none of the user's sites
         raise DomainError(_("A supplier with the code %(code)s already exists.") % {"code": code}, field="code")
     unknown = set(fields) - set(SUPPLIER_FIELDS)
     if unknown:
@@ -181,6 +184,10 @@ def supplier_update(*, supplier, user, reason: str, sites=None, **fields) -> Sup
             sites = list(sites)
             if not sites:
                 raise DomainError(_("Choose at least one site the supplier delivers to."), field="sites")
+            # A user speaks only for the sites they may change suppliers at: the others stay as they are
+            # (the form does not even offer them), so a FOOD user cannot drop BRG from a shared supplier.
+            may_change = set(policy.sites_for(user, "suppliers.change"))
+            sites += [s for s in locked.sites.all() if s.pk not in may_change and s not in sites]
             before = sorted(s.code for s in locked.sites.all())
             after = sorted(s.code for s in sites)
             if before != after:
@@ -376,7 +383,7 @@ def certificate_upload(
     check_supplier_perm(user, "suppliers.certificates", supplier)
     if issued_on and valid_until and valid_until < issued_on:
         raise DomainError(_("“Valid until” is before “issued on”; check the dates."), field="valid_until")
-    checked = check_upload(upload) if upload is not None else None
+    checked = check_upload(upload, use="certificate") if upload is not None else None
     with transaction.atomic(), audit_context(user=user):
         cert = Certificate(
             supplier=supplier,
@@ -389,11 +396,11 @@ def certificate_upload(
             uploaded_by=user,
         )
         if checked:
-            cert.file_name = checked["name"]
-            cert.file_type = checked["content_type"]
-            cert.file_sha256 = checked["sha256"]
-            cert.file_size = checked["size"]
-            cert.file.save(checked["name"], ContentFile(checked["content"]), save=False)
+            cert.file_name = checked.name
+            cert.file_type = checked.content_type
+            cert.file_sha256 = checked.sha256
+            cert.file_size = checked.size
+            cert.file.save(checked.name, checked.content_file(), save=False)
         cert.save()
         if parts:
             cert.parts.set(parts)
@@ -853,7 +860,10 @@ def _next_ppap_code() -> str:
     year = timezone.localdate().year
     prefix = f"PPAP-{year}-"
     last = (
-        PpapSubmission.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+        PpapSubmission._base_manager.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
     )
     n = int(last.rsplit("-", 1)[-1]) + 1 if last else 1
     return f"{prefix}{n:04d}"
@@ -887,17 +897,17 @@ def ppap_attachment_add(*, element, upload, user) -> PpapAttachment:
     check_supplier_perm(user, "suppliers.change", sub.supplier)
     if sub.status not in (PpapStatus.OPEN, PpapStatus.IN_REVIEW):
         raise DomainError(_("This PPAP is decided; documents can no longer be added."))
-    checked = check_upload(upload)
+    checked = check_upload(upload, use="ppap")
     with transaction.atomic(), audit_context(user=user):
         att = PpapAttachment(
             element=element,
-            file_name=checked["name"],
-            file_type=checked["content_type"],
-            file_sha256=checked["sha256"],
-            file_size=checked["size"],
+            file_name=checked.name,
+            file_type=checked.content_type,
+            file_sha256=checked.sha256,
+            file_size=checked.size,
             uploaded_by=user,
         )
-        att.file.save(checked["name"], ContentFile(checked["content"]), save=False)
+        att.file.save(checked.name, checked.content_file(), save=False)
         att.save()
     return att
 

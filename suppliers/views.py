@@ -7,7 +7,7 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -19,6 +19,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.models import Site
+from qms.core.uploads import file_response
 from qms.core.views_auth import require
 
 from . import selectors, services
@@ -48,6 +49,7 @@ from .models import (
 )
 from .models import Certificate as CertificateModel
 from .models import Supplier as SupplierModel
+from .ppap_evidence import ppap_evidence_for
 
 SIGN_FIELDS = "compliance/partials/_sign_fields.html"
 SIGNATURES = "compliance/partials/_signatures.html"
@@ -397,19 +399,12 @@ def certificate_void(request, pk):
     return redirect("suppliers:certificate_review", cert.pk)
 
 
-def _file_response(field, name: str, content_type: str):
-    if not field:
-        raise Http404
-    response = FileResponse(field.open("rb"), content_type=content_type, as_attachment=True, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @require("suppliers.view")
 def certificate_download(request, pk):
     cert = _certificate(request, pk, "suppliers.view")
-    return _file_response(cert.file, cert.file_name or "certificate", cert.file_type or "application/octet-stream")
+    return file_response(
+        request, cert.file, name=cert.file_name or "certificate", content_type=cert.file_type, record=cert
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -530,6 +525,7 @@ def _ppap_ctx(request, sub):
         "sub": sub,
         "supplier": sub.supplier,
         "elements": list(sub.elements.all()),
+        "evidence": ppap_evidence_for(part=sub.part, site_ids=policy.sites_for(user, "suppliers.view")),
         "may_change": _may(user, "suppliers.change", sub.supplier),
         "may_review": _may(user, "suppliers.ppap_review", sub.supplier),
         "may_approve": _may(user, "suppliers.ppap_approve", sub.supplier),
@@ -656,7 +652,7 @@ def ppap_attachment_download(request, pk):
         pk=pk,
     )
     _require_supplier(request, "suppliers.view", att.element.submission.supplier)
-    return _file_response(att.file, att.file_name, att.file_type)
+    return file_response(request, att.file, name=att.file_name, content_type=att.file_type, record=att)
 
 
 PPAP_MEANINGS = {"approve": "approved", "approve_interim": "approved", "reject": "rejected"}

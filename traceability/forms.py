@@ -1,10 +1,9 @@
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import SignatureForm
 from qms.core.models import Customer, Equipment, Part, Site, User
+from qms.core.numbers import NumberError, parse_decimal
 
 from .models import HoldSource, Lot, Operation
 
@@ -25,7 +24,9 @@ class LotReceiveForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(pk__in=site_ids)
-        self.fields["supplier"].queryset = Supplier.objects.order_by("code")
+        # Only suppliers serving a site the user may act for here (the site scope is only the floor).
+        serving = Supplier.sites.through.objects.filter(site_id__in=site_ids).values("supplier_id")
+        self.fields["supplier"].queryset = Supplier.objects.filter(pk__in=serving).order_by("code")
 
 
 class HoldForm(forms.Form):
@@ -125,11 +126,13 @@ class ProductionRecordForm(forms.Form):
                     _("Line %(n)s: write name; value; unit; lower limit; upper limit.") % {"n": n}
                 )
             try:
-                value, lower, upper = (Decimal(c) if c else None for c in (cells[1], cells[3], cells[4]))
-            except InvalidOperation:
-                raise forms.ValidationError(
-                    _("Line %(n)s: the value and the limits must be numbers.") % {"n": n}
-                ) from None
+                # Parameters are stored as numeric(14, 4).
+                value, lower, upper = (
+                    parse_decimal(c, label=cells[0][:80], max_digits=14, decimal_places=4) if c else None
+                    for c in (cells[1], cells[3], cells[4])
+                )
+            except NumberError as exc:
+                raise forms.ValidationError(_("Line %(n)s: %(error)s") % {"n": n, "error": exc.message}) from None
             if lower is not None and upper is not None and lower > upper:
                 raise forms.ValidationError(_("Line %(n)s: the lower limit is above the upper limit.") % {"n": n})
             rows.append(
@@ -166,7 +169,9 @@ class WorkOrderForm(forms.Form):
     code = forms.CharField(label=_("Work order / batch"), max_length=40, required=False)
     # Set per request: a class-level queryset of a site-scoped model would be built outside any scope.
     line = forms.ModelChoiceField(label=_("Line"), queryset=Equipment.objects.none(), required=False)
-    quantity_planned = forms.DecimalField(label=_("Planned quantity"), min_value=0, required=False)
+    quantity_planned = forms.DecimalField(
+        label=_("Planned quantity"), min_value=0, max_digits=14, decimal_places=3, required=False
+    )
     operations = forms.CharField(
         label=_("Operations"),
         required=False,

@@ -2,7 +2,9 @@
 
 Validation is set-based: `prepare` loads what the rows refer to in a few queries (chunked IN lists),
 `validate_row` is pure Python, `write` uses bulk_create (the audit trail records it in bulk). Imported
-lots are history: they default to released, at the default site, and skip the receipt gate.
+lots skip the receipt gate (they are history) and land in quarantine at the default site. A row with
+status `released` needs the importing user's release authority (`lots.release`) at that row's site and
+is released through `lot_release` (every release gate applies) with the reason "history import".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from qms.core import policy
 from qms.core.importing import (
     Column,
     ImportKind,
@@ -23,6 +26,7 @@ from qms.core.importing import (
     importable_sites,
     parse_choice,
     parse_decimal,
+    require_code,
     unknown_site_error,
 )
 from qms.core.models import Part, Site
@@ -55,6 +59,7 @@ def _parts_by_number() -> dict:
 
 class LotImport(ImportKind):
     name = "lots"
+    perm = "lots.import"
     label = _lazy("Lots")
     columns = [
         Column("code"),
@@ -86,7 +91,7 @@ class LotImport(ImportKind):
     def validate_row(self, row, ctx):
         from qms.core.importing import parse_date, require_text
 
-        code = require_text(row, "code", 60)
+        code = require_code(row, "code", 60)
         check_unique_in_file(ctx, code, _("Lot %(c)s") % {"c": code})
         if code in ctx["existing"]:
             raise RowError(_("Lot %(c)s already exists. Each lot code is unique.") % {"c": code})
@@ -105,10 +110,22 @@ class LotImport(ImportKind):
             supplier = ctx["suppliers"].get(supplier_code)
             if supplier is None:
                 raise RowError(_("Supplier “%(s)s” does not exist.") % {"s": supplier_code})
-        supplier_lot = row.get("supplier_lot", "").strip()
+        supplier_lot = require_code(row, "supplier_lot", 60, required=False)
         if supplier_lot and supplier is None:
             raise RowError(_("A supplier_lot needs its supplier_code."))
-        status = parse_choice(row, "status", LotStatus.choices, default=LotStatus.RELEASED)
+        status = parse_choice(row, "status", LotStatus.choices, default=LotStatus.QUARANTINE)
+        if status not in (LotStatus.QUARANTINE, LotStatus.RELEASED):
+            raise RowError(
+                _("A lot is imported in quarantine or as released, not as “%(s)s”.") % {"s": row.get("status", "")}
+            )
+        if status == LotStatus.RELEASED and not policy.can(ctx.get("user"), "lots.release", site):
+            raise RowError(
+                _(
+                    "Lot %(c)s is marked released, but you may not release lots at %(site)s. Leave the status "
+                    "empty to import it in quarantine, or ask someone with release authority there."
+                )
+                % {"c": code, "site": site.code}
+            )
         expires_on = parse_date(row, "expires_on")
         lot = Lot(
             code=code,
@@ -118,15 +135,21 @@ class LotImport(ImportKind):
             supplier_lot_code=supplier_lot[:60],
             quantity=quantity,
             unit=part.unit,
-            status=status,
+            status=LotStatus.QUARANTINE,
             received_on=ctx["today"] if supplier else None,
             produced_on=None if supplier else ctx["today"],
             expires_on=expires_on,
         )
-        return lot
+        return lot, status == LotStatus.RELEASED
 
     def write(self, items, ctx):
-        Lot.objects.bulk_create(items, batch_size=5000)
+        from .services import lot_release
+
+        Lot.objects.bulk_create([lot for lot, _release in items], batch_size=5000)
+        # Released history goes through the one release door, lot by lot (authority, holds, gates).
+        codes = [lot.code for lot, release in items if release]
+        for lot in Lot.objects.filter(code__in=codes).select_related("site", "part"):
+            lot_release(lot=lot, user=ctx.get("user"), reason=_("history import"))
         return len(items)
 
 
@@ -174,6 +197,7 @@ def find_cycle_edges(edges) -> set[tuple[int, int]]:
 
 class GenealogyImport(ImportKind):
     name = "genealogy"
+    perm = "lots.import"
     label = _lazy("Genealogy links")
     columns = [Column("parent_lot"), Column("child_lot"), Column("quantity")]
 

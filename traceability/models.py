@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from qms.core.audit import RegulatedModel
+from qms.core.codes import validate_code
 from qms.core.scoping import site_scoped_manager
 
 
@@ -29,7 +30,7 @@ IN_STOCK = (LotStatus.QUARANTINE, LotStatus.RELEASED)
 
 
 class Lot(RegulatedModel):
-    code = models.CharField(_("lot code"), max_length=60, unique=True)
+    code = models.CharField(_("lot code"), max_length=60, unique=True, validators=[validate_code])
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="lots", verbose_name=_("part"))
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="lots", verbose_name=_("site"))
     supplier = models.ForeignKey(
@@ -40,7 +41,9 @@ class Lot(RegulatedModel):
         related_name="lots",
         verbose_name=_("supplier"),
     )
-    supplier_lot_code = models.CharField(_("supplier's lot number"), max_length=60, blank=True)
+    supplier_lot_code = models.CharField(
+        _("supplier's lot number"), max_length=60, blank=True, validators=[validate_code]
+    )
     work_order = models.ForeignKey(
         "WorkOrder",
         on_delete=models.PROTECT,
@@ -138,6 +141,8 @@ class LotHold(RegulatedModel):
     """A hold layered on top of a lot's status: while any hold is active the lot neither ships, nor is
     consumed, nor released."""
 
+    audit_site_path = "lot__site"  # audit entries are filed under this site
+
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="holds", verbose_name=_("lot"))
     source = models.CharField(_("source"), max_length=20)
     reference = models.CharField(_("reference"), max_length=60, blank=True)
@@ -172,7 +177,8 @@ class LotHold(RegulatedModel):
 
 
 class Serial(RegulatedModel):
-    serial = models.CharField(_("serial number"), max_length=80, unique=True)
+    audit_site_path = "lot__site"  # audit entries are filed under this site
+    serial = models.CharField(_("serial number"), max_length=80, unique=True, validators=[validate_code])
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="serials", verbose_name=_("lot"))
     shipment = models.ForeignKey(
         "Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="serials", verbose_name=_("shipment")
@@ -200,6 +206,8 @@ class LotLink(RegulatedModel):
     "split") was split off the parent into a new lot: the parent's quantity was reduced by it, so a split
     link does not count as consumption of the parent's remaining quantity.
     Indexed in both directions (unique parent→child, and child→parent) so traces are index scans."""
+
+    audit_site_path = "child__site"  # audit entries are filed under this site
 
     parent = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="child_links", db_index=False, verbose_name=_("consumed lot")
@@ -242,7 +250,7 @@ class WorkOrderStatus(models.TextChoices):
 class WorkOrder(RegulatedModel):
     """A work order or batch: the production record of the lots it produces."""
 
-    code = models.CharField(_("work order / batch"), max_length=40, unique=True)
+    code = models.CharField(_("work order / batch"), max_length=40, unique=True, validators=[validate_code])
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("site"))
     part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("part"))
     line = models.ForeignKey(
@@ -298,6 +306,7 @@ class OperationStatus(models.TextChoices):
 
 
 class Operation(RegulatedModel):
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="operations", verbose_name=_("work order")
     )
@@ -336,6 +345,8 @@ class ProductionRecord(RegulatedModel):
     """5M1E of a run: man (operators), machine (equipment), material (the work order's links),
     method (operation), measurement (process parameters), environment (shift, notes)."""
 
+    audit_site_path = "work_order__site"  # audit entries are filed under this site
+
     work_order = models.ForeignKey(
         WorkOrder, on_delete=models.PROTECT, related_name="records", verbose_name=_("work order")
     )
@@ -368,6 +379,7 @@ class ProductionRecord(RegulatedModel):
 
 
 class ProcessParameter(RegulatedModel):
+    audit_site_path = "record__work_order__site"  # audit entries are filed under this site
     record = models.ForeignKey(
         ProductionRecord, on_delete=models.PROTECT, related_name="parameters", verbose_name=_("production record")
     )
@@ -395,6 +407,7 @@ class ProcessParameter(RegulatedModel):
 
 
 class Shipment(RegulatedModel):
+    audit_site_path = "lot__site"  # audit entries are filed under this site
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("lot"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("customer")
@@ -434,6 +447,13 @@ class RecallStatus(models.TextChoices):
 
 
 class Recall(RegulatedModel):
+    # The approver signs the recall and its frozen scope (which lots, which customers, what was shipped);
+    # notifying and recovering are later bookkeeping.
+    signed_fields = ("code", "site", "source", "reference", "reason", "is_mock")
+    signed_children = {
+        "scope_lots": ("lot", "depth", "status_at_scope"),
+        "customers": ("customer", "quantity_shipped", "lots"),
+    }
     code = models.CharField(_("recall number"), max_length=30, unique=True)
     site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="recalls", verbose_name=_("site"))
     source = models.CharField(_("started from"), max_length=20, choices=RecallSource.choices, default=RecallSource.LOT)
@@ -486,6 +506,8 @@ class Recall(RegulatedModel):
 class RecallLot(RegulatedModel):
     """One lot in a recall's scope (depth 0 = a start lot), as found by the forward trace."""
 
+    audit_site_path = "recall__site"  # audit entries are filed under this site
+
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="scope_lots", verbose_name=_("recall"))
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="recall_entries", verbose_name=_("lot"))
     depth = models.PositiveIntegerField(_("depth"), default=0)
@@ -506,6 +528,7 @@ class RecallLot(RegulatedModel):
 
 
 class RecallCustomer(RegulatedModel):
+    audit_site_path = "recall__site"  # audit entries are filed under this site
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="customers", verbose_name=_("recall"))
     customer = models.ForeignKey(
         "core.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
@@ -514,6 +537,14 @@ class RecallCustomer(RegulatedModel):
     quantity_recovered = models.DecimalField(_("quantity recovered"), max_digits=14, decimal_places=3, default=0)
     lots = models.TextField(_("lots shipped"), blank=True)  # comma-separated codes, frozen with the scope
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    letter = models.ForeignKey(
+        "compliance.GeneratedReport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recall letter"),
+    )
 
     objects = site_scoped_manager("recall__site")
 

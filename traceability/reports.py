@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -62,22 +61,43 @@ def build_recall(params, user) -> dict:
     }
 
 
-def recall_letter_pdf(*, recall, recall_customer, language: str) -> bytes:
-    """The notice to one customer, in the customer's language."""
-    from compliance.pdf import html_to_pdf
+def build_recall_letter(params, user) -> dict:
+    """The notice to one customer of a recall: the product and lots delivered to it, the sending company
+    (the recalling site's name and address) and whom to contact there."""
+    from django.conf import settings
 
-    with translation.override(language):
-        html = render_to_string(
-            "traceability/pdf/recall_letter.html",
-            {
-                "recall": recall,
-                "rc": recall_customer,
-                "lots": [c.strip() for c in recall_customer.lots.split(",") if c.strip()],
-                "today": timezone.localdate(),
-                "language": language,
-            },
+    from .models import RecallCustomer
+
+    code, customer = params.get("recall"), params.get("customer")
+    recall = Recall.objects.select_related("site").filter(code=code).first() if code else _latest_recall()
+    if recall is None:
+        raise ReportError(_("No recall has the number “%(c)s”.") % {"c": code or ""})
+    customers = RecallCustomer.objects.filter(recall=recall).select_related("customer")
+    rc = customers.filter(customer__code=customer).first() if customer else customers.first()
+    if rc is None:
+        raise ReportError(
+            _("Recall %(r)s has no customer “%(c)s”.") % {"r": recall.code, "c": customer or ""}, field="customer"
         )
-    return html_to_pdf(html)
+    codes = [c.strip() for c in rc.lots.split(",") if c.strip()]
+    lots = list(Lot.objects.filter(code__in=codes).select_related("part").order_by("code"))
+    site = recall.site
+    return {
+        "recall": recall,
+        "rc": rc,
+        "lots": lots,
+        "products": sorted({lot.part for lot in lots}, key=lambda p: p.number),
+        "site": site,
+        "contact": {
+            "name": site.contact_name,
+            "phone": site.contact_phone,
+            "email": site.contact_email or settings.DEFAULT_FROM_EMAIL,
+        },
+        "today": timezone.localdate(),
+        "title": (_("Recall notice %(code)s (drill)") if recall.is_mock else _("Recall notice %(code)s"))
+        % {"code": recall.code},
+        "effective_params": {"recall": recall.code, "customer": rc.customer.code},
+        "param_rows": [(_("Recall"), recall.code), (_("Customer"), f"{rc.customer.code} {rc.customer.name}")],
+    }
 
 
 def register() -> None:
@@ -101,5 +121,19 @@ def register() -> None:
             params=[ReportParam("recall", help=_lazy("recall number (default: the latest)"))],
             perm="recall.manage",
             document_prefix="RCL",
+        )
+    )
+    register_report(
+        Report(
+            key="traceability.recall_letter",
+            title=_lazy("Recall letter to a customer"),
+            template="traceability/pdf/recall_letter.html",
+            build=build_recall_letter,
+            params=[
+                ReportParam("recall", help=_lazy("recall number (default: the latest)")),
+                ReportParam("customer", help=_lazy("customer code (default: the first customer of the recall)")),
+            ],
+            perm="recall.manage",
+            document_prefix="RLT",
         )
     )

@@ -17,11 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance import audit_trail
+from compliance.models import GeneratedReport
 from compliance.signatures import signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
-from qms.core.codes import random_code
+from qms.core.codes import clean_code, random_code
 from qms.core.errors import DomainError
+from qms.core.numbers import NumberError, parse_decimal
 from qms.core.verdict import Verdict
 
 from . import gates, selectors, signals
@@ -60,12 +62,9 @@ def _refuse(reasons: list[str], lead: str):
 
 def _quantity(value) -> Decimal:
     try:
-        q = Decimal(str(value))
-    except Exception:  # noqa: BLE001 - any unparsable input is the same user error
-        raise TraceabilityError(_("The quantity “%(q)s” is not a number.") % {"q": value}) from None
-    if q <= 0:
-        raise TraceabilityError(_("The quantity must be greater than zero."))
-    return q
+        return parse_decimal(value, label=_("quantity"), max_digits=14, decimal_places=3, positive=True)
+    except NumberError as exc:
+        raise TraceabilityError(exc.message) from None
 
 
 # ------------------------------------------------------------------------------------------- holds
@@ -167,6 +166,9 @@ def lot_receive(
         raise TraceabilityError(_("A purchased lot needs its supplier."))
     if not (supplier_lot_code or "").strip():
         raise TraceabilityError(_("Enter the supplier's lot number printed on the delivery."))
+    supplier_lot_code = clean_code(supplier_lot_code, label=_("supplier's lot number"), max_length=60)
+    if (code or "").strip():
+        code = clean_code(code, label=_("lot code"), max_length=60)
     qty = _quantity(quantity)
     verdict = supplier_can_supply(supplier=supplier, part=part, on=received_on)
     reasons = list(verdict.reasons) if not verdict.ok else []
@@ -176,7 +178,7 @@ def lot_receive(
     received_on = received_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "L")
     with transaction.atomic(), audit_context(user=user, reason=_("lot received")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -197,6 +199,8 @@ def lot_receive(
 def lot_produce(*, work_order, quantity, user, code: str | None = None, produced_on=None, expires_on=None) -> Lot:
     """Create an output lot of a running work order, in quarantine."""
     qty = _quantity(quantity)
+    if (code or "").strip():
+        code = clean_code(code, label=_("lot code"), max_length=60)
     if work_order.status not in (WorkOrderStatus.RUNNING, WorkOrderStatus.COMPLETED):
         raise TraceabilityError(
             _("Work order %(wo)s is %(st)s; output lots are recorded while it runs.")
@@ -205,7 +209,7 @@ def lot_produce(*, work_order, quantity, user, code: str | None = None, produced
     produced_on = produced_on or timezone.localdate()
     code = (code or "").strip() or random_code(Lot, "P")
     with transaction.atomic(), audit_context(user=user, reason=_("lot produced")):
-        if Lot.objects.filter(code=code).exists():
+        if Lot._base_manager.filter(code=code).exists():  # unique across sites, seen or not
             raise TraceabilityError(_("Lot code %(c)s is already used. Each lot code is unique.") % {"c": code})
         lot = Lot.objects.create(
             code=code,
@@ -319,9 +323,10 @@ def serials_create(*, lot, serials: list[str], user) -> list[Serial]:
     clean = [s.strip() for s in serials if s and s.strip()]
     if not clean:
         raise TraceabilityError(_("Enter at least one serial number."))
+    clean = [clean_code(s, label=_("serial number"), max_length=80) for s in clean]
     if len(set(clean)) != len(clean):
         raise TraceabilityError(_("A serial number appears twice in the list."))
-    taken = set(Serial.objects.filter(serial__in=clean).values_list("serial", flat=True))
+    taken = set(Serial._base_manager.filter(serial__in=clean).values_list("serial", flat=True))
     if taken:
         raise TraceabilityError(_("Serial numbers already used: %(s)s.") % {"s": ", ".join(sorted(taken))})
     with transaction.atomic(), audit_context(user=user, reason=_("serial numbers assigned")):
@@ -567,9 +572,10 @@ _STEPS = {
 
 
 def work_order_create(*, site, part, code: str = "", line=None, quantity_planned=0, operations=(), user) -> WorkOrder:
-    code = code.strip() or random_code(WorkOrder, "WO")
+    code = clean_code(code, label=_("work order / batch"), max_length=40) if (code or "").strip() else ""
+    code = code or random_code(WorkOrder, "WO")
     with transaction.atomic(), audit_context(user=user, reason=_("work order created")):
-        if WorkOrder.objects.filter(code=code).exists():
+        if WorkOrder._base_manager.filter(code=code).exists():  # unique across sites
             raise TraceabilityError(_("Work order %(c)s already exists.") % {"c": code})
         wo = WorkOrder.objects.create(
             code=code,
@@ -849,20 +855,41 @@ def recall_notify(*, recall, user) -> Recall:
     return recall
 
 
+def recall_letter_store(*, recall_customer) -> GeneratedReport:
+    """The customer's recall letter as a stored generated report (PDF in the customer's language, its
+    SHA-256 kept): generated once, findable from the recall, the same file e-mailed and downloaded."""
+    from compliance.pdf import render_report_pdf
+
+    rc = recall_customer
+    if rc.letter_id:
+        return rc.letter
+    _pdf, stored = render_report_pdf(
+        key="traceability.recall_letter",
+        params={"recall": rc.recall.code, "customer": rc.customer.code},
+        language=rc.customer.language or "en",
+    )
+    with transaction.atomic(), audit_context(reason=_("recall letter generated"), source="job"):
+        locked = RecallCustomer.objects.select_for_update().get(pk=rc.pk)
+        if locked.letter_id is None:  # a concurrent run stored one first: keep that one
+            locked.letter = stored
+            locked.save()
+        rc.letter = locked.letter
+    return rc.letter
+
+
 def recall_notifications_send(*, recall_id: int) -> int:
-    """Send each customer not yet notified its letter (PDF in the customer's language) by e-mail.
-    Idempotent: notified customers are skipped. When all are done, the recall is in progress."""
+    """Send each customer not yet notified its letter (stored as a generated report, in the customer's
+    language) by e-mail. Idempotent: notified customers are skipped, a letter is generated once. When all
+    are done, the recall is in progress."""
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.utils import translation
 
-    from .reports import recall_letter_pdf
-
     recall = Recall.objects.get(pk=recall_id)
     sent = 0
-    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer"):
+    for rc in recall.customers.filter(notified_at__isnull=True).select_related("customer", "recall", "letter"):
         lang = rc.customer.language or "en"
-        pdf = recall_letter_pdf(recall=recall, recall_customer=rc, language=lang)
+        letter = recall_letter_store(recall_customer=rc)
         with translation.override(lang):
             subject = _("Recall notice %(code)s") % {"code": recall.code}
             if recall.is_mock:
@@ -873,6 +900,8 @@ def recall_notifications_send(*, recall_id: int) -> int:
             ) % {"code": recall.code}
         to = [rc.customer.email] if rc.customer.email else []
         if to:
+            with letter.file.open("rb") as fh:
+                pdf = fh.read()
             msg = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
             msg.attach(f"{recall.code}-{rc.customer.code}.pdf", pdf, "application/pdf")
             msg.send()

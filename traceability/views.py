@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -18,8 +15,10 @@ from django.views.decorators.http import require_POST
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.exports import csv_response
 from qms.core.idempotency import create_once
 from qms.core.scoping import site_scope, system_scope
+from qms.core.security import client_ip, rate_limited
 from qms.core.views_auth import public, require, require_site
 
 from . import labels, selectors, services
@@ -284,46 +283,40 @@ def trace_page(request):
 def trace_csv(request, code):
     lot = _lot_or_404(request, code, "trace.view")
     view = selectors.trace_view(lot)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="trace-{lot.code}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "direction",
-            "depth",
-            "lot",
-            "via",
-            "quantity",
-            "unit",
-            "part",
-            "status",
-            "holds",
-            "supplier",
-            "supplier_lot",
-            "customers",
-        ]
-    )
+    header = [
+        "direction",
+        "depth",
+        "lot",
+        "via",
+        "quantity",
+        "unit",
+        "part",
+        "status",
+        "holds",
+        "supplier",
+        "supplier_lot",
+        "customers",
+    ]
     codes = {r["lot_id"]: r["code"] for r in view["backward"] + view["forward"]} | {lot.pk: lot.code}
-    for direction, rows in (("backward", view["backward"]), ("forward", view["forward"])):
-        for r in rows:
-            writer.writerow(
-                [
-                    direction,
-                    r["depth"],
-                    r["code"],
-                    codes.get(r["via_id"], ""),
-                    r["quantity"],
-                    r["qty_unit"],
-                    r["part"].number if r["part"] else "",
-                    r["status"],
-                    "; ".join(f"{h.source} {h.reference}".strip() for h in r["holds"]),
-                    r["lot"].supplier.code if r["lot"].supplier else "",
-                    r["supplier_lot_code"],
-                    "; ".join(f"{s['customer'].code} {s['quantity']}" for s in r["shipments"]),
-                ]
-            )
-    return response
+    rows = [
+        [
+            direction,
+            r["depth"],
+            r["code"],
+            codes.get(r["via_id"], ""),
+            r["quantity"],
+            r["qty_unit"],
+            r["part"].number if r["part"] else "",
+            r["status"],
+            "; ".join(f"{h.source} {h.reference}".strip() for h in r["holds"]),
+            r["lot"].supplier.code if r["lot"].supplier else "",
+            r["supplier_lot_code"],
+            "; ".join(f"{s['customer'].code} {s['quantity']}" for s in r["shipments"]),
+        ]
+        for direction, part_rows in (("backward", view["backward"]), ("forward", view["forward"]))
+        for r in part_rows
+    ]
+    return csv_response(f"trace-{lot.code}", header, rows)
 
 
 # ---------------------------------------------------------------------------------------- recalls
@@ -377,6 +370,31 @@ def recall_list(request):
         "traceability/recall_list.html",
         {"form": form if can_start else None, "page_obj": page, "recalls": page.object_list},
     )
+
+
+@require("recall.manage")
+def recall_letter(request, code, rc_id):
+    """The stored letter sent to one customer of a recall (the generated report, checked against its
+    SHA-256 before it leaves)."""
+    from compliance.pdf import stored_report_bytes
+
+    recall = get_object_or_404(Recall.objects.select_related("site"), code=code)
+    require_site(request, "recall.manage", recall.site)
+    rc = get_object_or_404(
+        RecallCustomer.objects.select_related("customer", "letter"), pk=rc_id, recall=recall, letter__isnull=False
+    )
+    data = stored_report_bytes(rc.letter)
+    if data is None:
+        messages.error(
+            request,
+            _("The stored letter %(number)s is missing or does not match its SHA-256: it is not an authentic copy.")
+            % {"number": rc.letter.document_number},
+        )
+        return redirect("traceability:recall", code=recall.code)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{rc.letter.document_number}.pdf"'
+    response["X-PDF-SHA256"] = rc.letter.sha256
+    return response
 
 
 @require("recall.view")
@@ -434,7 +452,7 @@ def recall_detail(request, code):
             "scope_lots": scope_lots,
             "scope_count": recall.scope_lots.count(),
             "in_stock_count": recall.scope_lots.filter(in_stock=True).count(),
-            "customers": list(recall.customers.select_related("customer")),
+            "customers": list(recall.customers.select_related("customer", "letter")),
             "effect": services.recall_effectiveness(recall),
             "approve_form": approve_form,
             "signatures": signatures_with_validity(recall),
@@ -602,20 +620,11 @@ def _consume(request, wo, form) -> bool:
 # ------------------------------------------------------------------------------------ public page
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 @public
 def public_trace(request, token):
     """Consumer page opened by the QR code on the pack: no login, only what the plant publishes."""
-    key = f"trace-public-rate:{_client_ip(request)}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, 70)
-    try:
-        hits = cache.incr(key)
-    except ValueError:
-        hits = 1
-    if hits > PUBLIC_RATE_PER_MINUTE:
+    # Fails open when the cache (Redis) is down: consumers still see their lot, nothing answers 500.
+    if rate_limited(f"trace-public:{client_ip(request) or 'unknown'}", limit=PUBLIC_RATE_PER_MINUTE, window_seconds=60):
         response = render(request, "traceability/public_limited.html", status=429)
         response["Retry-After"] = "60"
         return response

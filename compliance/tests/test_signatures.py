@@ -136,7 +136,7 @@ def test_changing_the_record_after_signing_invalidates_the_signature(qm, part):
     html = render_to_string(
         "compliance/partials/_signatures.html", {"signatures": signatures_with_validity(Part.objects.get(pk=part.pk))}
     )
-    assert "No longer valid: the record changed after signing." in html
+    assert "No longer valid: the signed content changed after signing." in html
     assert "Li Wei" in html and "(qm)" in html and "Approved" in html and " UTC" in html
 
 

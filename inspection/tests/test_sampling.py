@@ -187,8 +187,13 @@ TIGHTENED_K = [
 ]
 
 TIGHTENED_EDGES = [
-    ("R", "0.015", "S", 3150, 1, 2),
+    # Table II-B: the S row's only plan stands under 0.025; under R at 0.015 there is nothing to point down
+    # to, so the cell points up to Q's 0/1 (issue 10)
+    ("R", "0.010", "R", 2000, 0, 1),
+    ("R", "0.015", "Q", 1250, 0, 1),
     ("R", "0.025", "S", 3150, 1, 2),
+    ("Q", "0.015", "Q", 1250, 0, 1),
+    ("Q", "0.010", "R", 2000, 0, 1),
     ("R", "0.040", "R", 2000, 1, 2),
     ("Q", "0.025", "S", 3150, 1, 2),
     ("A", "10", "D", 8, 1, 2),
@@ -509,3 +514,50 @@ def test_reduced_back_to_normal():
 def test_accept_number_at_tighter_aql():
     assert s.accept_number_at_tighter_aql(2000, "2.5") == 5  # K at 1.5
     assert s.accept_number_at_tighter_aql(2000, "0.010") is None
+
+
+def test_tightened_r_at_0015_is_q_not_s():
+    plan = single_sampling_plan(600000, "0.015", level="III", severity="tightened")
+    assert plan.code_letter == "R"
+    assert (plan.plan_code_letter, plan.sample_size, plan.accept, plan.reject) == ("Q", 1250, 0, 1)
+
+
+def test_tightened_row_s_has_one_plan_under_0025_and_only_r_and_q_reach_it():
+    _order, sizes, cells = s._MASTER["tightened"]
+    assert sizes["S"] == 3150
+    assert {s.AQLS[i]: c for i, c in enumerate(cells["S"]) if c} == {"0.025": "1/2"}
+    reaching = {
+        (letter, aql)
+        for letter in "ABCDEFGHJKLMNPQR"
+        for aql in s.AQLS
+        if s.plan_for_code_letter(letter, aql, "tightened")[0] == "S"
+    }
+    assert reaching == {("Q", "0.025"), ("R", "0.025")}
+    with pytest.raises(AssertionError):  # a blank cell is never a plan
+        s.plan_for_code_letter("S", "0.015", "tightened")
+
+
+@pytest.mark.parametrize("severity", s.SEVERITIES)
+def test_master_tables_keep_the_standard_diagonals(severity):
+    """In Tables II-A/B/C one letter down and one AQL step left gives the same Ac/Re (the standard's
+    diagonals): a transcription slip in any cell breaks this."""
+    order, _sizes, cells = s._MASTER[severity]
+    for i, letter in enumerate(order[:-1]):
+        below = order[i + 1]
+        for col in range(1, len(s.AQLS)):
+            here, diagonal = cells[letter][col], cells[below][col - 1]
+            if "/" in here and "/" in diagonal:
+                assert here == diagonal, (severity, letter, s.AQLS[col], here, below, diagonal)
+
+
+@pytest.mark.parametrize("severity", s.SEVERITIES)
+def test_no_arrow_points_off_the_table_or_back(severity):
+    order, _sizes, cells = s._MASTER[severity]
+    assert "^" not in cells[order[0]]
+    assert "v" not in cells[order[-1]]
+    for i, letter in enumerate(order[:-1]):
+        below = order[i + 1]
+        for col in range(len(s.AQLS)):
+            # a down arrow over an up arrow would send the reader back and forth
+            assert not (cells[letter][col] == "v" and cells[below][col] == "^"), (severity, letter, s.AQLS[col])
+            assert not (cells[letter][col] == "v" and cells[below][col] == ""), (severity, letter, s.AQLS[col])

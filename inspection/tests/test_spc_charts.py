@@ -14,7 +14,7 @@ from django.urls import reverse
 from compliance.signatures import signature_is_valid, signatures_for
 from conftest import PASSWORD
 from inspection import services, spc
-from inspection.models import ControlLimits, LimitsStatus, LineStop, Special, Stage
+from inspection.models import Characteristic, ControlLimits, LimitsStatus, LineStop, Special, Stage
 from inspection.spc_charts import spc_chart
 from inspection.spc_services import SpcDecisionError, control_limits_freeze, spc_evaluate_inspection
 from qms.core.audit import audit_context
@@ -201,3 +201,19 @@ def test_process_parameter_chart(site, other_site, people, login, make_user):
     assert login(stranger).get(url).status_code == 404
     assert b"Weld temperature" not in login(stranger).get(reverse("inspection:spc_parameters")).content
     assert client.get(reverse("inspection:spc_parameter") + "?part=x").status_code == 404
+
+
+def test_capability_studies_feed_ppap_element_11(site, people, login, make_user):
+    from suppliers import services as supplier_services
+    from suppliers.tests.factories import approved_supplier
+
+    sqe = make_user("sqe-spc", roles=[Role.SUPPLIER_QUALITY_ENGINEER])
+    p = f.part("PPAP-SPC")
+    f.plan(site, p, people["qe"], people["qm"], stage=Stage.FAI, scheme="fixed", fixed_sample_size=1, aql="")
+    supplier = approved_supplier(sqe, site)
+    sub = supplier_services.ppap_create(supplier=supplier, part=p, level=3, reason="initial", user=sqe)
+    page = login(sqe).get(reverse("suppliers:ppap_detail", args=[sub.pk]))
+    assert page.status_code == 200
+    char = Characteristic.objects.get(plan__part=p)
+    assert page.context["evidence"][11][0].url.endswith(f"characteristic={char.pk}")
+    assert b"Bore" in page.content

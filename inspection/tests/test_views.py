@@ -145,3 +145,50 @@ def test_coa_pdf_downloads_in_both_languages(client, login, site, people):
     for lang in ("en", "zh-hans"):
         resp = client.get(reverse("compliance:report_pdf", args=["inspection.coa"]), {"lot": "FG-PDF-1", "lang": lang})
         assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
+
+
+# --- hostile input (issue 10) ----------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.mark.parametrize("key", ["v-x-1", "v-1", "v-1-2-3", "v-١-1"])
+def test_tampered_value_field_names_are_a_400_not_a_traceback(client, login, people, iqc, key):
+    login(people["inspector"])
+    response = client.post(reverse("inspection:record", args=[iqc.code]), {"submission": "k", key: "10.01"})
+    assert response.status_code == 400 and "reload the page" in response.content.decode()
+    assert Measurement.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e999", "1" * 40, "10.0000001"])
+def test_values_the_field_cannot_hold_are_refused_and_nothing_is_written(client, login, people, iqc, value):
+    login(people["inspector"])
+    bore = iqc.plan.characteristics.get(name="Bore")
+    data = {"submission": str(uuid.uuid4()), f"v-{bore.pk}-1": value, f"v-{bore.pk}-2": "10.01"}
+    response = client.post(reverse("inspection:record", args=[iqc.code]), data)
+    assert response.status_code == 400
+    assert Measurement.objects.count() == 0
+
+
+def test_defect_photo_must_be_an_image_and_downloads_through_the_checked_view(client, login, people, iqc, make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login(people["inspector"])
+    crack = iqc.plan.characteristics.get(name="Crack")
+    url = reverse("inspection:record", args=[iqc.code])
+    html = SimpleUploadedFile("crack.jpg", b"<html><script>alert(1)</script>", content_type="image/jpeg")
+    data = {"submission": str(uuid.uuid4()), f"v-{crack.pk}-1": "fail", f"p-{crack.pk}-1": html}
+    response = client.post(url, data)
+    assert response.status_code == 400 and "Allowed" in response.content.decode()
+    assert Measurement.objects.count() == 0
+    photo = SimpleUploadedFile("crack.png", PNG, content_type="image/png")
+    data = {"submission": str(uuid.uuid4()), f"v-{crack.pk}-1": "fail", f"p-{crack.pk}-1": photo}
+    assert client.post(url, data).status_code == 302
+    m = Measurement.objects.get()
+    assert m.photo.name.startswith("private/") and "crack" not in m.photo.name
+    page = client.get(reverse("inspection:detail", args=[iqc.code])).content.decode()
+    link = reverse("inspection:photo", args=[iqc.code, m.pk])
+    assert link in page
+    response = client.get(link)
+    assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PNG

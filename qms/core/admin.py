@@ -8,7 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_context
 from .errors import DomainError
-from .models import Customer, DecisionAuthority, Equipment, JobRun, Membership, Notification, Part, Site, User
+from .models import (
+    Customer,
+    DecisionAuthority,
+    Equipment,
+    JobRun,
+    Membership,
+    Notification,
+    OutboxJob,
+    Part,
+    Site,
+    User,
+)
 
 
 class ReasonForm(forms.ModelForm):
@@ -117,6 +128,24 @@ class JobRunAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "started_at", "finished_at", "ok", "attempts", "error")
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxJob)
+class OutboxJobAdmin(admin.ModelAdmin):
+    """Jobs waiting for the broker or a retry, delivered, or given up (read-only: the drain owns them)."""
+
+    list_display = ("task", "created_at", "attempts", "next_try", "published_at", "delivered_at", "failed_at")
+    list_filter = ("task",)
+    readonly_fields = [f.name for f in OutboxJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

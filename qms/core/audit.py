@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import models, transaction
+from django.db.models.options import Options
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
@@ -111,6 +113,9 @@ class RegulatedModel(models.Model):
     `save(reason=...)`). Rows are never deleted.
     """
 
+    # Django's internal manager (`Model._base_manager`: related lookups, refresh_from_db) is a plain,
+    # unfiltered RegulatedManager too, so `_base_manager.update()/delete()` is refused like
+    # `objects.update()` (see the class_prepared hook below).
     objects = RegulatedManager()
 
     # Fields whose change alone is bookkeeping, not a regulated edit (no reason required, still recorded).
@@ -174,3 +179,28 @@ class RegulatedModel(models.Model):
             _("%(model)s records are regulated and cannot be deleted; void or obsolete them instead.")
             % {"model": self._meta.verbose_name}
         )
+
+
+class _RegulatedOptions(Options):
+    """Options of a regulated model: its base manager refuses bulk writes. Not `Meta.base_manager_name`:
+    a model's own `class Meta` does not inherit it, and a named base manager would put manager changes
+    into every app's migrations; this one is computed like Django's auto-created base manager."""
+
+    @cached_property
+    def base_manager(self):
+        if self.base_manager_name:
+            return super().base_manager
+        manager = RegulatedManager()
+        manager.name = "_base_manager"
+        manager.model = self.model
+        manager.auto_created = True
+        return manager
+
+
+def _regulated_base_manager(sender, **kwargs):
+    if issubclass(sender, RegulatedModel) and not sender._meta.abstract and type(sender._meta) is Options:
+        sender._meta.__class__ = _RegulatedOptions
+        sender._meta.__dict__.pop("base_manager", None)
+
+
+models.signals.class_prepared.connect(_regulated_base_manager, dispatch_uid="qms.core.regulated_base_manager")

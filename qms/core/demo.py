@@ -40,6 +40,10 @@ def seed_core() -> None:
                 "name": "Suzhou Bearing Plant 苏州轴承厂",
                 "industry": Industry.AUTOMOTIVE,
                 "timezone": "Asia/Shanghai",
+                "address": "88 Xinghu Street, Suzhou Industrial Park, Jiangsu 215000, China",
+                "contact_name": "Zhang Wei (Quality Manager)",
+                "contact_phone": "+86 512 0000 0000",
+                "contact_email": "quality.brg@demo.invalid",
             },
         )
         food, _ = Site.objects.get_or_create(
@@ -48,6 +52,10 @@ def seed_core() -> None:
                 "name": "Shanghai Dairy Plant 上海乳品厂",
                 "industry": Industry.FOOD,
                 "timezone": "Asia/Shanghai",
+                "address": "1 Dairy Road, Minhang District, Shanghai 201100, China",
+                "contact_name": "Liu Yang (Quality Manager)",
+                "contact_phone": "+86 21 0000 0000",
+                "contact_email": "quality.food@demo.invalid",
             },
         )
         sites = {"BRG": brg, "FOOD": food}

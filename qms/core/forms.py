@@ -1,5 +1,7 @@
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
@@ -27,6 +29,9 @@ class LoginForm(forms.Form):
         if not username or not password:
             return self.cleaned_data
         known = User.objects.filter(username__iexact=username).first()
+        if self.request is not None and AxesProxyHandler.is_locked(self.request, {"username": username}):
+            # The throttle: checked before the account so that known and unknown names answer alike.
+            raise forms.ValidationError(throttled_message())
         if known and known.is_locked:
             raise forms.ValidationError(
                 _(
@@ -50,6 +55,30 @@ class LoginForm(forms.Form):
         return self.cleaned_data
 
 
+def throttled_message():
+    from django.conf import settings
+
+    return _(
+        "Too many failed sign-in attempts from this address or for this username. Wait %(minutes)s minutes and try again, or reset your password."
+    ) % {"minutes": settings.LOCKOUT_MINUTES}
+
+
+class QmsPasswordResetForm(PasswordResetForm):
+    """Django's reset form; the mail goes out through the job outbox (never lost when SMTP or the broker is
+    away, and the answer takes the same time whether the address exists or not)."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        from django.template import loader
+
+        from .tasks import mail_send
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        mail_send.delay(subject=subject, body=body, to=[to_email])
+
+
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("What to import"))
     file = forms.FileField(label=_("File (CSV or XLSX)"))
@@ -58,3 +87,10 @@ class ImportForm(forms.Form):
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
+
+
+class CalibrationForm(forms.Form):
+    calibrated_on = forms.DateField(label=_("Calibrated on"), widget=forms.DateInput(attrs={"type": "date"}))
+    certificate_number = forms.CharField(label=_("Calibration certificate number"), max_length=100)
+    next_due = forms.DateField(label=_("Next calibration due"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason for change"), max_length=500)

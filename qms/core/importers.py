@@ -15,6 +15,7 @@ from .importing import (
     parse_choice,
     parse_date,
     parse_int,
+    require_code,
     require_text,
     unknown_site_error,
 )
@@ -62,7 +63,7 @@ class PartImport(ImportKind):
         return {"existing": {(p.number, p.revision): p for p in Part.objects.all()}}
 
     def validate_row(self, row, ctx):
-        number = require_text(row, "number", 60)
+        number = require_code(row, "number", 60)
         revision = row.get("revision", "").strip() or "A"
         check_unique_in_file(ctx, (number, revision), _("Part %(n)s rev %(r)s") % {"n": number, "r": revision})
         part = Part(
@@ -97,7 +98,7 @@ class CustomerImport(ImportKind):
         return {"existing": {c.code: c for c in Customer.objects.all()}}
 
     def validate_row(self, row, ctx):
-        code = require_text(row, "code", 30)
+        code = require_code(row, "code", 30)
         check_unique_in_file(ctx, code, _("Customer %(c)s") % {"c": code})
         email = row.get("email", "").strip()
         if email and "@" not in email:
@@ -136,7 +137,7 @@ class EquipmentImport(ImportKind):
         }
 
     def validate_row(self, row, ctx):
-        code = require_text(row, "code", 40)
+        code = require_code(row, "code", 40)
         check_unique_in_file(ctx, code, _("Equipment %(c)s") % {"c": code})
         site_code = require_text(row, "site")
         site = ctx["sites"].get(site_code)

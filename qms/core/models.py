@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import RegulatedModel, RegulatedQuerySet
+from .codes import validate_code
 from .scoping import site_scoped_manager
 
 
@@ -65,6 +66,10 @@ class Site(RegulatedModel):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry profile"), max_length=20, choices=Industry.choices)
     address = models.TextField(_("address"), blank=True)
+    # who customers and authorities reach at this plant (recall letters, CoAs)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact telephone"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
     requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
@@ -164,7 +169,7 @@ class PartType(models.TextChoices):
 
 
 class Part(RegulatedModel):
-    number = models.CharField(_("part number"), max_length=60)
+    number = models.CharField(_("part number"), max_length=60, validators=[validate_code])
     revision = models.CharField(_("revision"), max_length=10, default="A")
     name = models.CharField(_("name"), max_length=200)
     part_type = models.CharField(_("type"), max_length=20, choices=PartType.choices)
@@ -185,7 +190,7 @@ class Part(RegulatedModel):
 
 
 class Customer(RegulatedModel):
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    code = models.CharField(_("code"), max_length=30, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), blank=True)
     country = models.CharField(_("country"), max_length=60, blank=True)
@@ -209,11 +214,13 @@ class EquipmentKind(models.TextChoices):
 
 
 class Equipment(RegulatedModel):
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[validate_code])
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=EquipmentKind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", verbose_name=_("site"))
     calibration_due = models.DateField(_("calibration due"), null=True, blank=True)
+    calibrated_on = models.DateField(_("last calibrated on"), null=True, blank=True)
+    calibration_certificate = models.CharField(_("calibration certificate"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = site_scoped_manager("site")
@@ -270,3 +277,33 @@ class JobRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["name", "-started_at"])]
+
+
+class OutboxJob(models.Model):
+    """A background job waiting to be delivered (transactional outbox). Written in the same transaction as the
+    business change that asks for it, so a job exists exactly when its change committed; published to the
+    broker after commit and again by the drain until a worker marks it delivered, once."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_try = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["next_try"],
+                name="outbox_pending",
+                condition=models.Q(delivered_at__isnull=True, failed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task} #{self.pk}"

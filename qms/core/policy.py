@@ -37,9 +37,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "masterdata.view": ALL,
     "masterdata.change": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "masterdata.import": {R.ADMINISTRATOR, R.QUALITY_MANAGER},
+    "equipment.calibrate": {R.ADMINISTRATOR, R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "users.manage": {R.ADMINISTRATOR},
     "objectives.manage": {R.QUALITY_MANAGER},
     "alarms.manage": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "alarms.acknowledge": WRITERS,
     # suppliers
     "suppliers.view": ALL,
     "suppliers.change": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},

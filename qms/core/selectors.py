@@ -20,3 +20,10 @@ def unread_notification_count(user) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def outbox_waiting() -> int:
+    """Background jobs not yet delivered (waiting for the broker or a retry)."""
+    from .models import OutboxJob
+
+    return OutboxJob.objects.filter(delivered_at__isnull=True, failed_at__isnull=True).count()

@@ -8,11 +8,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import policy
 from .audit import audit_context
+from .errors import DomainError
 from .i18n import LazyFormat
 from .models import Equipment, EquipmentKind, Membership, Notification, Role, User
 
@@ -89,8 +92,24 @@ def user_record_failed_attempt(*, user: User, what: str) -> None:
             locked.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
             locked.failed_logins = 0
             log.warning("account %s locked after repeated failures (%s)", locked.username, what)
+            user_sessions_end(user=locked)
         locked.save(update_fields=["failed_logins", "locked_until"])
         user.failed_logins, user.locked_until = locked.failed_logins, locked.locked_until
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Sign the user out everywhere: delete every open session of theirs (a locked account keeps none).
+    Sessions live in the database and expire after SESSION_IDLE_MINUTES, so the open ones are few."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    ended = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(s.get_decoded().get(SESSION_KEY)) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 def user_record_success(*, user: User) -> None:
@@ -101,10 +120,54 @@ def user_record_success(*, user: User) -> None:
 
 
 def user_unlock(*, user: User, by: User, reason: str) -> None:
-    with audit_context(user=by, reason=reason):
+    """Lift the account lock and the sign-in throttle on the user's name (not on any address)."""
+    from axes.utils import reset as axes_reset
+
+    with transaction.atomic(), audit_context(user=by, reason=reason):
         user.failed_logins = 0
         user.locked_until = None
         user.save(update_fields=["failed_logins", "locked_until"])
+        axes_reset(username=user.get_username().lower())
+
+
+def equipment_calibration_record(
+    *, equipment: Equipment, user: User, calibrated_on, next_due, certificate_number: str, reason: str
+) -> Equipment:
+    """Record a calibration of a gauge: the date it was calibrated, its certificate and the next due date.
+    The audit trail keeps every earlier calibration (who, when, the old and new dates, why)."""
+    policy.check(user, "equipment.calibrate", equipment.site)
+    certificate_number = (certificate_number or "").strip()
+    reason = (reason or "").strip()
+    today = timezone.localdate()
+    if not certificate_number:
+        raise DomainError(_("Enter the number of the calibration certificate."), field="certificate_number")
+    if not reason:
+        raise DomainError(_("Give the reason for this change (e.g. yearly calibration)."), field="reason")
+    if calibrated_on is None or calibrated_on > today:
+        raise DomainError(_("The calibration date cannot be in the future."), field="calibrated_on")
+    if next_due is None or next_due <= calibrated_on:
+        raise DomainError(_("The next calibration must be due after the calibration date."), field="next_due")
+    if next_due <= today:
+        raise DomainError(
+            _("The next due date %(d)s has already passed: the gauge would still be past calibration.")
+            % {"d": next_due.isoformat()},
+            field="next_due",
+        )
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        locked = Equipment.objects.select_for_update().get(pk=equipment.pk)
+        if not locked.is_active:
+            raise DomainError(_("%(code)s is retired; a retired gauge is not calibrated.") % {"code": locked.code})
+        if locked.calibrated_on and calibrated_on < locked.calibrated_on:
+            raise DomainError(
+                _("%(code)s was already calibrated on %(d)s; record the newer calibration.")
+                % {"code": locked.code, "d": locked.calibrated_on.isoformat()},
+                field="calibrated_on",
+            )
+        locked.calibrated_on = calibrated_on
+        locked.calibration_due = next_due
+        locked.calibration_certificate = certificate_number
+        locked.save(reason=reason)
+    return locked
 
 
 def calibration_reminders_send(*, today=None) -> int:
@@ -134,7 +197,7 @@ def calibration_reminders_send(*, today=None) -> int:
             notification_send(
                 recipients=recipients,
                 subject=LazyFormat(subject, code=gauge.code, date=gauge.calibration_due.isoformat()),
-                link="",
+                link=reverse("core:equipment_calibrate", args=[gauge.code]),
                 dedup_key=f"calib:{gauge.pk}:{gauge.calibration_due}:{stage}",
                 site=gauge.site,
                 level="warning",
@@ -147,20 +210,23 @@ SYSTEM_USERNAME = "system"
 
 
 def system_actor() -> User:
-    """The explicit actor of automatic steps (e.g. a release after an accepted IQC where the site allows it).
-    Inactive with an unusable password: it can never sign in or sign, and holds no role."""
+    """The explicit actor of automatic steps (an alarm opening an NCR, a job closing a record).
+
+    It cannot sign in (no usable password) and holds no membership: services that check permissions
+    accept it because it is a superuser; nobody can act as it from a browser."""
     user = User.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is not None:
-        return user
-    with transaction.atomic(), audit_context(reason=_("system actor created"), source="system"):
-        user, created = User.objects.get_or_create(
-            username=SYSTEM_USERNAME, defaults={"display_name": "QMS system", "is_active": False}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
+    if user is None:
+        with audit_context(reason="system actor created", source="system"):
+            user, _created = User.objects.get_or_create(
+                username=SYSTEM_USERNAME,
+                defaults={"display_name": "System 系统", "is_superuser": True, "is_active": True, "is_staff": False},
+            )
+            if _created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
     return user
 
 
 def is_system_actor(user) -> bool:
-    return getattr(user, "username", None) == SYSTEM_USERNAME and not getattr(user, "is_active", True)
+    """The system actor of automatic steps: it has no usable password, so nobody signs in as it."""
+    return getattr(user, "username", None) == SYSTEM_USERNAME and not user.has_usable_password()

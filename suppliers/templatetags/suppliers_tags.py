@@ -44,3 +44,9 @@ def pill(value) -> str:
 @register.filter
 def days_left(cert, today):
     return cert.days_left(today)
+
+
+@register.filter
+def evidence_for(evidence: dict, number) -> list:
+    """PPAP evidence offered by other apps for element `number` (see suppliers.ppap_evidence)."""
+    return (evidence or {}).get(number, [])

@@ -37,7 +37,7 @@ def test_lot_import_bad_rows_write_nothing(site):
     report = run("lots", "code,part_number,quantity,supplier_code,supplier_lot\nA1,PN-1,10,SUP-1,SL-1\nA2,PN-1,5,,\n")
     assert report.ok and report.written == 2
     a1 = Lot.objects.get(code="A1")
-    assert a1.status == LotStatus.RELEASED and a1.site == site and a1.supplier == s and a1.supplier_lot_code == "SL-1"
+    assert a1.status == LotStatus.QUARANTINE and a1.site == site and a1.supplier == s and a1.supplier_lot_code == "SL-1"
 
 
 @pytest.mark.django_db
@@ -75,3 +75,43 @@ def test_cycle_finder():
     assert find_cycle_edges([(1, 2), (1, 3), (2, 4), (3, 4)]) == set()
     chain = [(i, i + 1) for i in range(5000)] + [(5000, 0)]
     assert len(find_cycle_edges(chain)) == 5001
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("qty", ["NaN", "Infinity", "1e999", "1" * 40, "-3"])
+def test_import_quantities_are_bounded(site, qty):
+    part(number="PN-1")
+    report = run("lots", f"code,part_number,quantity\nL1,PN-1,{qty}\n")
+    assert report.errors and report.errors[0][0] == 2 and "quantity" in report.errors[0][1]
+    assert not Lot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_imported_lots_land_in_quarantine_and_release_needs_authority(site, make_user):
+    from qms.core.models import Role
+
+    part(number="PN-1")
+    inspector = make_user("admin", roles=[Role.ADMINISTRATOR])  # may import, may not release
+    text = "code,part_number,quantity,status\nH1,PN-1,5,released\n"
+    report = import_file(kind="lots", filename="f.csv", content=text.encode(), user=inspector)
+    assert report.errors and "may not release" in report.errors[0][1]
+    assert not Lot.objects.exists()
+    report = import_file(kind="lots", filename="f.csv", content=text.encode())  # command line, nobody
+    assert report.errors and not Lot.objects.exists()
+    qm = make_user("qm")
+    report = import_file(kind="lots", filename="f.csv", content=text.encode(), user=qm)
+    assert report.ok, report.errors
+    lot_ = Lot.objects.get(code="H1")
+    assert lot_.status == LotStatus.RELEASED
+    from compliance.models import AuditEntry
+
+    assert AuditEntry.objects.filter(object_id=str(lot_.pk), reason="history import").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["A/B<svg>", "=HYPERLINK(1)", "L 1"])
+def test_imported_lot_codes_keep_to_the_safe_set(site, code):
+    part(number="PN-1")
+    report = run("lots", f'code,part_number,quantity,supplier_code,supplier_lot\n"{code}",PN-1,1,,\n')
+    assert report.errors and "letters A-Z" in report.errors[0][1]
+    assert not Lot.objects.exists()

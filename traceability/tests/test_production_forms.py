@@ -72,7 +72,7 @@ def test_production_record_refused_shows_the_reason(login, supervisor, running):
     )
     assert response.status_code == 200 and "The end is before the start." in response.content.decode()
     response = client.post(_url(wo), {"action": "record", "started_at": "2025-03-04T06:00", "parameters": "Temp; hot"})
-    assert "Line 1: the value and the limits must be numbers." in response.content.decode()
+    assert "Line 1: The Temp “hot” is not a number." in response.content.decode()
     assert not ProductionRecord.objects.filter(work_order=wo).exists()
 
 

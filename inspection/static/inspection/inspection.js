@@ -39,7 +39,8 @@
   }
   function paint(input) {
     var cell = input.closest("[data-cell]");
-    if (!cell) return;
+    if (!cell || input.hasAttribute("data-refused")) return; // gauge past calibration: never green
+
     var ok = judge(input);
     cell.classList.toggle("ok", ok === true);
     cell.classList.toggle("bad", ok === false);

@@ -45,10 +45,34 @@ def test_healthz_ok(client):
 
 @pytest.mark.django_db
 @override_settings(REDIS_URL="redis://127.0.0.1:1/0")
-def test_healthz_broker_down_is_503(client):
+def test_healthz_broker_down_is_degraded_not_down(client):
+    """Without the broker the web keeps working (jobs wait in the outbox): load balancers keep the node."""
     response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json()["broker"].startswith("error")
+    assert response.json()["status"] == "degraded"
+    assert response.json()["outbox_waiting"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_database_down_is_503_and_back_to_200_when_it_answers(client):
+    """A PostgreSQL restart, without restarting the shared server: the connection points at a closed port,
+    healthz answers 503; pointed back (the server is up again), the next request answers 200."""
+    from django.db import connection
+
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    connection.settings_dict["HOST"] = "127.0.0.1"
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["database"].startswith("error")
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('compliance', '0002_append_only_triggers'),
-        ('inspection', '0002_spc_control_limits'),
+        ('inspection', '0003_merge_20261129_1821'),
         ('traceability', '0003_lotlink_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,276 @@
+"""Shared by the site-isolation walks: the two demo plants with records of every kind, single-site users
+of every role, and the table saying which record each URL keyword names.
+
+The demo seed (`seed_demo`) gives BRG (automotive) and FOOD (food) records of every kind; it is built once
+per test module inside a transaction that is rolled back at the end of the module.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from qms.core.audit import audit_context
+from qms.core.models import Membership, Role, Site, User
+from qms.core.scoping import scopes_disabled
+
+PASSWORD = "test-Password-123"
+
+
+def walk_urls(patterns=None, prefix="", ns=""):
+    """(route, "namespace:name", pattern) for every URL pattern except the Django admin."""
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from walk_urls(p.url_patterns, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), f"{ns}:{p.name}" if ns else p.name, p
+
+
+@dataclass
+class Plant:
+    site: Site
+    objects: dict = field(default_factory=dict)  # kind -> one record of that kind at this site
+    identifiers: set = field(default_factory=set)  # codes and numbers that must never show at the other site
+    users: dict = field(default_factory=dict)  # role -> a user holding only that role, only at this site
+
+
+def _first(qs):
+    return qs.order_by("pk").first()
+
+
+def _plant(site: Site, other: Site) -> Plant:
+    from capa.models import Capa, CapaAction, EffectivenessCheck, Scar
+    from inspection.models import Characteristic, Inspection, InspectionPlan, LineStop, Measurement, SupplierSwitching
+    from monitoring.models import Alarm, Objective
+    from nonconformance.models import Attachment, Complaint, ContainmentAction, DispositionLine, Ncr
+    from qms.core.models import Equipment
+    from suppliers.models import AslEntry, Certificate, PpapAttachment, PpapElement, PpapSubmission, Supplier
+    from traceability.models import Lot, Operation, Recall, RecallCustomer, WorkOrder
+
+    only_here = Supplier.objects.filter(sites=site).exclude(sites=other)
+    p = Plant(site=site)
+    o = p.objects
+    o["lot"] = _first(Lot.objects.filter(site=site))
+    o["released_lot"] = _first(Lot.objects.filter(site=site, status="released")) or o["lot"]
+    o["work_order"] = _first(WorkOrder.objects.filter(site=site))
+    o["operation"] = _first(Operation.objects.filter(work_order__site=site))
+    o["recall"] = _first(Recall.objects.filter(site=site))
+    o["inspection"] = _first(Inspection.objects.filter(site=site))
+    o["plan"] = _first(InspectionPlan.objects.filter(site=site))
+    o["characteristic"] = _first(Characteristic.objects.filter(plan__site=site))
+    o["switching"] = _first(SupplierSwitching.objects.filter(site=site))
+    o["line_stop"] = _first(LineStop.objects.filter(site=site))
+    o["ncr"] = _first(Ncr.objects.filter(site=site))
+    o["complaint"] = _first(Complaint.objects.filter(site=site))
+    o["containment"] = _first(ContainmentAction.objects.filter(ncr__site=site))
+    o["disposition_line"] = _first(DispositionLine.objects.filter(disposition__ncr__site=site))
+    o["capa"] = _first(Capa.objects.filter(site=site))
+    o["capa_action"] = _first(CapaAction.objects.filter(capa__site=site))
+    o["effectiveness_check"] = _first(EffectivenessCheck.objects.filter(capa__site=site))
+    o["scar"] = _first(Scar.objects.filter(site=site))
+    o["supplier"] = _first(only_here)
+    o["certificate"] = _first(Certificate.objects.filter(supplier__in=only_here))
+    o["asl"] = _first(AslEntry.objects.filter(supplier__in=only_here))
+    o["ppap"] = _first(PpapSubmission.objects.filter(supplier__in=only_here))
+    o["ppap_element"] = _first(PpapElement.objects.filter(submission__supplier__in=only_here))
+    o["ppap_attachment"] = _first(PpapAttachment.objects.filter(element__submission__supplier__in=only_here))
+    o["equipment"] = _first(Equipment.objects.filter(site=site))
+    o["measurement"] = _first(Measurement.objects.filter(inspection__site=site).exclude(photo="")) or _first(
+        Measurement.objects.filter(inspection__site=site)
+    )
+    o["recall_letter"] = _first(RecallCustomer.objects.filter(recall__site=site, letter__isnull=False))
+    o["attachment"] = _first(Attachment.objects.filter(ncr__site=site))
+    o["objective"] = _first(Objective.objects.filter(site=site))
+    o["alarm"] = _first(Alarm.objects.filter(site=site))
+
+    ids = p.identifiers
+    for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
+        ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(only_here.values_list("code", flat=True))
+    ids.update(only_here.values_list("name", flat=True))
+    ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
+    ids.update(n for n in Certificate.objects.filter(supplier__in=only_here).values_list("number", flat=True) if n)
+    return p
+
+
+def build_world() -> dict[str, Plant]:
+    """Seed both demo plants (plus a BRG mock recall, which the demo lacks) and one single-site user per
+    role and plant. Call inside a transaction that is rolled back."""
+    from traceability.models import Lot, Recall
+    from traceability.services import recall_start
+
+    with scopes_disabled(), override_settings(QMS_DEMO=True):
+        call_command("seed_demo", stdout=io.StringIO())
+        brg, food = Site.objects.get(code="BRG"), Site.objects.get(code="FOOD")
+        qm = User.objects.get(username="qm")
+        for site in (brg, food):
+            if not Recall.objects.filter(site=site).exists():
+                lot = Lot.objects.filter(site=site, status="released").order_by("pk").first()
+                recall_start(lot=lot, user=qm, reason="isolation walk", is_mock=True)
+        plants = {"BRG": _plant(brg, food), "FOOD": _plant(food, brg)}
+        with audit_context(reason="test"):
+            for code, plant in plants.items():
+                for role in Role.values:
+                    user = User(username=f"{code.lower()}_{role}", display_name=f"{code} {role}")
+                    user.set_password(PASSWORD)
+                    user.save()
+                    Membership.objects.create(user=user, site=plant.site, role=role)
+                    plant.users[role] = user
+    return plants
+
+
+def world_fixture(django_db_setup, django_db_blocker):
+    """Body of a module-scoped fixture: the world, rolled back after the module."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# URL keyword arguments naming a record: url name -> list of (kind, kwargs builder). A new URL with
+# keyword arguments must be added here, or the walk fails and says so.
+def _pk(kind, **extra):
+    return kind, lambda o: {"pk": o.pk, **extra}
+
+
+def _code(kind, name="code", **extra):
+    return kind, lambda o: {name: o.code, **extra}
+
+
+ROUTES: dict[str, list] = {
+    "compliance:record_trail": [
+        ("ncr", lambda o: {"model": "nonconformance.ncr", "object_id": o.pk}),
+        ("lot", lambda o: {"model": "traceability.lot", "object_id": o.pk}),
+        ("containment", lambda o: {"model": "nonconformance.containmentaction", "object_id": o.pk}),
+        ("capa_action", lambda o: {"model": "capa.capaaction", "object_id": o.pk}),
+        ("certificate", lambda o: {"model": "suppliers.certificate", "object_id": o.pk}),
+        ("inspection", lambda o: {"model": "inspection.inspection", "object_id": o.pk}),
+    ],
+    "suppliers:detail": [_pk("supplier")],
+    "suppliers:edit": [_pk("supplier")],
+    "suppliers:decide": [_pk("supplier", action="suspend")],
+    "suppliers:audit_record": [_pk("supplier")],
+    "suppliers:certificate_upload": [_pk("supplier")],
+    "suppliers:asl_create": [_pk("supplier")],
+    "suppliers:ppap_create": [_pk("supplier")],
+    "suppliers:certificate_review": [_pk("certificate")],
+    "suppliers:certificate_void": [_pk("certificate")],
+    "suppliers:certificate_download": [_pk("certificate")],
+    "suppliers:asl_decide": [_pk("asl", action="approve")],
+    "suppliers:ppap_detail": [_pk("ppap")],
+    "suppliers:ppap_submit": [_pk("ppap")],
+    "suppliers:ppap_return": [_pk("ppap")],
+    "suppliers:ppap_decide": [_pk("ppap", action="approve")],
+    "suppliers:ppap_element_review": [_pk("ppap_element")],
+    "suppliers:ppap_attach": [_pk("ppap_element")],
+    "suppliers:ppap_attachment_download": [_pk("ppap_attachment")],
+    "traceability:lot": [_code("lot")],
+    "traceability:label": [_code("lot")],
+    "traceability:lot_action": [
+        _code("lot", action=a) for a in ("release", "reject", "hold", "lift", "ship", "public")
+    ],
+    "traceability:trace_csv": [_code("lot")],
+    "traceability:recall": [_code("recall")],
+    "traceability:work_order": [_code("work_order")],
+    "inspection:plan": [_pk("plan")],
+    "inspection:plan_action": [_pk("plan", action=a) for a in ("approve", "characteristic", "version")],
+    "inspection:detail": [_code("inspection")],
+    "inspection:record": [_code("inspection")],
+    "inspection:judge": [_code("inspection")],
+    "inspection:complete": [_code("inspection")],
+    "inspection:release": [_code("released_lot", name="lot_code")],
+    "inspection:switching_action": [_pk("switching", action=a) for a in ("approve-reduced", "restore", "normal")],
+    "inspection:line_stop_correct": [_pk("line_stop")],
+    "inspection:handover": [("operation", lambda o: {"operation_id": o.pk})],
+    "inspection:photo": [("measurement", lambda o: {"code": o.inspection.code, "pk": o.pk})],
+    "core:equipment_calibrate": [_code("equipment")],
+    "traceability:recall_letter": [("recall_letter", lambda o: {"code": o.recall.code, "rc_id": o.pk})],
+    "nonconformance:attachment_download": [_pk("attachment")],
+    "monitoring:objective": [_pk("objective")],
+    "monitoring:alarm": [_code("alarm")],
+    "monitoring:alarm_acknowledge": [_code("alarm")],
+    "monitoring:alarm_resolve": [_code("alarm")],
+    "inspection:spc_chart": [_pk("characteristic")],
+    "inspection:spc_freeze": [_pk("characteristic")],
+    "nonconformance:containment_done": [_pk("containment")],
+    "nonconformance:disposition_line_void": [_pk("disposition_line")],
+    "nonconformance:disposition_line_execute": [_pk("disposition_line")],
+    "capa:action_complete": [_pk("capa_action")],
+    "capa:effectiveness_record": [_pk("effectiveness_check")],
+}
+for _name in ("detail", "open_ncr", "respond", "close", "cancel", "attach", "recall"):
+    ROUTES[f"nonconformance:complaint_{_name}"] = [_code("complaint")]
+for _name in (
+    "ncr_detail",
+    "ncr_edit",
+    "ncr_containment",
+    "containment_add",
+    "suspect_stock",
+    "attachment_add",
+    "ncr_submit_mrb",
+    "disposition_line_add",
+    "disposition_submit",
+    "mrb_decide",
+    "ncr_verify",
+    "ncr_close",
+    "ncr_cancel",
+):
+    ROUTES[f"nonconformance:{_name}"] = [_code("ncr")]
+for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_reject"):
+    ROUTES[f"capa:{_name}"] = [_code("scar")]
+for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
+    ROUTES[f"capa:{_name}"] = [_code("capa")]
+
+# URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
+NOT_RECORD_ROUTES = {
+    "core:master_data_kind",  # a kind of master data: walked as a list page per kind
+    "compliance:report_pdf",  # every registered report is run with the other site's parameters
+    "compliance:generated_download",  # tests/test_site_isolation_compliance.py
+    "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
+    "core:password_reset_confirm",  # a signed token, no record of a site
+    "monitoring:export",  # a kind of CSV: walked as a list page per kind
+    "monitoring:import",  # idem
+}
+
+# List pages opened with a query naming the other site's record (kind, url name, query builder).
+QUERIES = [
+    ("lot", "portal:scan", lambda o: {"q": o.code}),
+    ("ncr", "portal:scan", lambda o: {"q": o.code}),
+    ("capa", "portal:scan", lambda o: {"q": o.code}),
+    ("inspection", "portal:scan", lambda o: {"q": o.code}),
+    ("supplier", "portal:scan", lambda o: {"q": o.code}),
+    ("lot", "traceability:trace", lambda o: {"lot": o.code}),
+    ("lot", "traceability:lots", lambda o: {"q": o.code}),
+    ("ncr", "nonconformance:ncr_list", lambda o: {"q": o.code}),
+    ("ncr", "capa:capa_create", lambda o: {"ncr": o.code}),
+    ("complaint", "capa:capa_create", lambda o: {"complaint": o.code}),
+    ("ncr", "capa:scar_create", lambda o: {"ncr": o.code}),
+    ("supplier", "suppliers:list", lambda o: {"q": o.code}),
+    ("lot", "suppliers:list", lambda o: {"site": o.site_id}),
+    ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
+    ("capa", "capa:capa_list", lambda o: {"q": o.code}),
+]
+
+
+def leaked(identifiers, text: str, *, allowed=()) -> list[str]:
+    """The identifiers of the other site that appear in `text` as whole tokens."""
+    found = []
+    for ident in identifiers:
+        if not ident or ident in allowed or len(ident) < 4:
+            continue
+        if re.search(r"(?<![\w-])" + re.escape(ident) + r"(?![\w-])", text):
+            found.append(ident)
+    return sorted(found)
