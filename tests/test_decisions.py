@@ -197,6 +197,12 @@ def test_a_hold_of_an_ncr_cannot_be_lifted_by_hand(site, people, login):
     # a manual hold needs the hold authority
     with pytest.raises(PermissionRefused):
         lot_hold_place(lot=lot, source="manual", reason="mine", user=people["inspector"])
+    # a hold placed on the page is manual: one posing as an NCR's (that nothing could lift) is refused
+    url = reverse("traceability:lot_action", args=[lot.code, "hold"])
+    client.post(url, {"source": "ncr", "reference": "NCR-8", "reason": "suspect"})
+    assert not LotHold.objects.filter(lot=lot, source="ncr", reference="NCR-8").exists()
+    client.post(url, {"source": "manual", "reference": "NCR-8", "reason": "suspect"})
+    assert LotHold.objects.get(lot=lot, reference="NCR-8").source == "manual"
 
 
 # --- recalls: per-site authority, auditor reads ------------------------------------------------------------

@@ -37,6 +37,7 @@ from .forms import (
     WorkOrderForm,
 )
 from .models import (
+    HoldSource,
     LinkKind,
     Lot,
     LotHold,
@@ -223,7 +224,7 @@ def lot_action(request, code, action):
                 raise DomainError(_("Give the reason for the hold."))
             d = form.cleaned_data
             services.lot_hold_place(
-                lot=lot, source=d["source"], reference=d["reference"], reason=d["reason"], user=request.user
+                lot=lot, source=HoldSource.MANUAL, reference=d["reference"], reason=d["reason"], user=request.user
             )
             messages.success(request, _("Hold placed."))
         elif action == "lift":
