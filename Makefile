@@ -4,8 +4,8 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 APPS := suppliers traceability inspection nonconformance capa monitoring compliance
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: WeasyPrint's Pango, a CJK font for Chinese PDFs, gettext, poppler (PDF checks), Chromium (browser test).
-DEB_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils chromium
+# Debian packages: WeasyPrint's Pango, a CJK font for Chinese PDFs, gettext, poppler (PDF checks), Chromium (browser test), curl (prod-smoke).
+DEB_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils chromium curl
 
 .PHONY: run test install system-deps venv assets messages compilemessages worker beat lint check-deploy ci-quickstart prod-smoke bench clean
 

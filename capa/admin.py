@@ -3,18 +3,9 @@ No delete."""
 
 from django.contrib import admin
 
+from qms.core.admin import ReadOnlyAdmin
+
 from .models import Capa, CapaAction, EffectivenessCheck, Scar
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Capa)

@@ -43,6 +43,7 @@ def build_8d(params: dict, user) -> dict:
     signatures += signatures_with_validity(capa)
     return {
         "title": (_("8D report %(code)s") if capa.is_8d else _("CAPA report %(code)s")) % {"code": capa.code},
+        "site_id": capa.site_id,
         "capa": capa,
         "checks": checks,
         "signatures": signatures,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from compliance.access import access_logged
 from compliance.forms import SignatureForm
 from compliance.models import Signature
 from compliance.signatures import signatures_with_validity
@@ -149,6 +150,7 @@ def capa_create(request):
 
 
 @require("capa.view")
+@access_logged("capa.capa")
 def capa_detail(request, code):
     capa = _capa(request, code)
     user = request.user
@@ -357,6 +359,7 @@ def scar_create(request):
 
 
 @require("capa.view")
+@access_logged("capa.scar")
 def scar_detail(request, code):
     scar = _scar(request, code)
     today = timezone.localdate()

@@ -3,21 +3,9 @@
 
 from django.contrib import admin
 
+from qms.core.admin import ReadOnlyAdmin
+
 from .models import AuditEntry, GeneratedReport, Signature, SignatureAttempt
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 @admin.register(AuditEntry)

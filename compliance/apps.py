@@ -18,7 +18,16 @@ class ComplianceConfig(AppConfig):
         regulated_bulk_created.connect(audit_trail.on_regulated_bulk_created, dispatch_uid="compliance.audit_bulk")
         m2m_changed.connect(audit_trail.on_m2m_changed, dispatch_uid="compliance.audit_m2m")
         post_migrate.connect(db_roles.on_post_migrate, dispatch_uid="compliance.app_role_grants")
-        from . import reports_builtin  # noqa: F401  (registers the audit-trail reports)
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+        from . import (
+            access,
+            reports_builtin,  # noqa: F401  (registers the audit-trail reports)
+        )
+
+        user_logged_in.connect(access.on_user_logged_in, dispatch_uid="compliance.access.in")
+        user_logged_out.connect(access.on_user_logged_out, dispatch_uid="compliance.access.out")
+        user_login_failed.connect(access.on_user_login_failed, dispatch_uid="compliance.access.failed")
 
         register_nav_item(
             NavItem("compliance.audit_trail", _("Audit trail"), "compliance:audit_trail", "audit.view", 900)

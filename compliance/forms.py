@@ -57,8 +57,14 @@ class SignatureForm(forms.Form):
 class AuditFilterForm(forms.Form):
     """Filters of the audit-trail page. Every field is optional; dates are whole UTC days."""
 
+    record = forms.CharField(
+        label=_("Record"),
+        required=False,
+        max_length=100,
+        help_text=_("code or number, e.g. an NCR, lot or part number"),
+    )
     model = forms.ChoiceField(label=_("Record type"), required=False)
-    object_id = forms.CharField(label=_("Record id"), required=False, max_length=64)
+    object_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     user = forms.CharField(label=_("User"), required=False, max_length=150, help_text=_("username"))
     date_from = forms.DateField(
         label=_("From (UTC)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -87,9 +93,60 @@ class AuditFilterForm(forms.Form):
         """Keyword arguments for selectors.audit_entries (call after is_valid())."""
         data = self.cleaned_data
         return {
+            "record": (data.get("record") or "").strip(),
             "model": data.get("model") or "",
             "object_id": data.get("object_id") or "",
             "username": data.get("user") or "",
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
         }
+
+
+class AccessFilterForm(forms.Form):
+    """Filters of the access log page."""
+
+    user = forms.CharField(label=_("User"), required=False, max_length=150, help_text=_("username"))
+    record = forms.CharField(
+        label=_("Record"), required=False, max_length=100, help_text=_("code or number, e.g. an NCR or lot number")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    date_from = forms.DateField(
+        label=_("From (UTC)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC)"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import AccessKind
+
+        self.fields["kind"].choices = [("", _("All kinds")), *AccessKind.choices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("“To” must be on or after “From”."))
+        return data
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "username": data.get("user") or "",
+            "record": data.get("record") or "",
+            "kind": data.get("kind") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
+
+    def report_params(self) -> dict:
+        """The same selection as parameters of the "access.log" report."""
+        data = self.cleaned_data
+        params = {
+            "user": data.get("user") or "",
+            "record": data.get("record") or "",
+            "kind": data.get("kind") or "",
+            "from": data["date_from"].isoformat() if data.get("date_from") else "",
+            "to": data["date_to"].isoformat() if data.get("date_to") else "",
+        }
+        return {k: v for k, v in params.items() if v}

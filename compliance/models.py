@@ -148,6 +148,9 @@ class SignatureAttempt(AppendOnlyModel):
     class Meta:
         ordering = ["-at"]
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} UTC · {self.username_given or self.user_id} · {self.reason}"
+
 
 class GeneratedReport(AppendOnlyModel):
     """Every regulated PDF that left the system: what, for whom, its SHA-256, and the file itself."""
@@ -161,6 +164,10 @@ class GeneratedReport(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
+    # The site of the record the report is about (None: a report across the requester's sites).
+    site = models.ForeignKey(
+        "core.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("site")
+    )
     sha256 = models.CharField(max_length=64)
     content_sha256 = models.CharField(max_length=64, blank=True)
     file = models.FileField(upload_to="reports/%Y/%m/")
@@ -170,6 +177,135 @@ class GeneratedReport(AppendOnlyModel):
         verbose_name = _("generated report")
         verbose_name_plural = _("generated reports")
         ordering = ["-generated_at"]
+
+    def __str__(self):
+        return f"{self.document_number} · {self.title}"
+
+
+class AccessKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("Sign-in")
+    SIGN_OUT = "sign_out", _("Sign-out")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    VIEW = "view", _("Record viewed")
+    EXPORT = "export", _("Export")
+    DOWNLOAD = "download", _("File download")
+
+
+class AccessEvent(AppendOnlyModel):
+    """Who looked at or took what, when, from where: sign-ins (and failed ones), views of regulated record
+    pages, exports and file downloads. One INSERT per event (`compliance.access.log_access`); on PostgreSQL
+    the database refuses UPDATE, DELETE and TRUNCATE (migration 0006)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AccessKind.choices)
+    at = models.DateTimeField(_("when (UTC)"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("user"),
+    )
+    # The username as given: for a failed sign-in the name that was tried (there may be no such user).
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    site = models.ForeignKey(
+        "core.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("site"),
+    )
+    model = models.CharField(_("record type"), max_length=100, blank=True)  # app_label.modelname
+    object_code = models.CharField(_("record"), max_length=100, blank=True)
+    object_pk = models.CharField(_("record id"), max_length=64, blank=True)
+    report_key = models.CharField(_("report"), max_length=100, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["at"]),
+            models.Index(fields=["user", "at"]),
+            models.Index(fields=["model", "object_code"]),
+            models.Index(fields=["kind", "at"]),
+        ]
+
+    def __str__(self):
+        what = self.object_code or self.report_key or self.path
+        return f"{self.at:%Y-%m-%d %H:%M:%S} UTC · {self.get_kind_display()} · {self.username or '-'} · {what}"
+
+
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """An export that can grow with the data, made in the background: queued → running (progress) →
+    ready (a file with its SHA-256) or failed (a message saying why). Status changes only through the
+    services in compliance.exports; the file is served only after its hash is checked."""
+
+    key = models.CharField(_("report"), max_length=100)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    params = models.JSONField(_("parameters"), default=dict)
+    format = models.CharField(_("format"), max_length=10, choices=ExportFormat.choices)
+    language = models.CharField(_("language"), max_length=10)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    # The site the exported data belongs to, when the report is about one site's record (else all the
+    # requester's sites): who may download it is decided against this site.
+    site = models.ForeignKey(
+        "core.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("site")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(default=0)
+    generated_report = models.ForeignKey(
+        GeneratedReport, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "status"])]
+
+    def __str__(self):
+        return f"{self.title or self.key} ({self.get_format_display()}, {self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def filename(self) -> str:
+        base = self.generated_report.document_number if self.generated_report_id else f"{self.key}-{self.pk}"
+        return f"{base}.{self.format}"
 
 
 class AuditCheckpoint(AppendOnlyModel):

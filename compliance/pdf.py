@@ -89,9 +89,16 @@ def _report_scope(report, user):
 
 
 def render_report_pdf(
-    *, key: str, params: dict[str, str] | None = None, language: str = "en", user=None, store: bool = True
+    *,
+    key: str,
+    params: dict[str, str] | None = None,
+    language: str = "en",
+    user=None,
+    store: bool = True,
+    with_context: bool = False,
 ):
-    """Render a registered report. Returns (pdf_bytes, GeneratedReport | None)."""
+    """Render a registered report. Returns (pdf_bytes, GeneratedReport | None), and the report's context
+    as a third item when `with_context` (export jobs read its site and whether the PDF was cut)."""
     report = get_report(key)
     languages = [code for code, _name in settings.LANGUAGES]
     if language not in languages:
@@ -110,6 +117,12 @@ def render_report_pdf(
             raise ReportError(
                 _("No record matches these parameters at your sites. Check the code or number and try again.")
             ) from exc
+        site_id = context.get("site_id")
+        if site_id is not None and getattr(user, "pk", None) and not policy.can(user, report.perm, site_id):
+            # Reports about one site's record are exported only by people holding the right at that site.
+            raise ReportError(
+                _("This record belongs to a site where you may not export “%(title)s”.") % {"title": report.title}
+            )
         title = str(context.get("title") or report.title)
         number = _document_number(report.document_prefix)
         generated_at = timezone.now()
@@ -146,6 +159,7 @@ def render_report_pdf(
                 language=language,
                 generated_by=user if getattr(user, "pk", None) else None,
                 generated_at=generated_at,
+                site_id=context.get("site_id"),
                 sha256=hashlib.sha256(pdf).hexdigest(),
                 content_sha256=content_sha,
                 size=len(pdf),
@@ -157,6 +171,8 @@ def render_report_pdf(
                 action="export",
                 changes={"sha256": [None, stored.sha256], "params": [None, effective], "language": [None, language]},
             )
+    if with_context:
+        return pdf, stored, context
     return pdf, stored
 
 

@@ -12,7 +12,7 @@ readable message for a bad parameter). Rendering, storage with SHA-256, and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -33,6 +33,16 @@ class ReportParam:
     input_type: str = "text"  # HTML input type on the reports page: text, date, number
 
 
+@dataclass
+class Table:
+    """The rows of a report for CSV/XLSX (and the long PDFs): column headings, the number of rows (for
+    progress), and an iterator that reads the database in chunks, so memory stays bounded at any size."""
+
+    columns: list
+    count: int
+    rows: Iterable[list]
+
+
 @dataclass(frozen=True)
 class Report:
     key: str
@@ -43,6 +53,14 @@ class Report:
     perm: str = "reports.export"
     regulated: bool = True  # stored with its hash when generated
     document_prefix: str = "RPT"
+    # Reports that grow with the data run as background export jobs (compliance.exports), never in a request.
+    background: bool = False
+    # For CSV and XLSX: table(params, user) -> Table. Reports without it export as PDF only.
+    table: Callable[[dict, object], Table] | None = None
+
+    @property
+    def formats(self) -> list[str]:
+        return ["pdf", "csv", "xlsx"] if self.table is not None else ["pdf"]
 
 
 REPORTS: dict[str, Report] = {}
@@ -82,6 +100,17 @@ def resolve_params(report: Report, given: dict[str, str]) -> dict[str, str]:
                 % {"key": report.key, "name": p.name, "help": p.help or p.name},
                 field=p.name,
             )
+        if value not in (None, "") and p.input_type == "date":
+            import datetime
+
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise ReportError(
+                    _("“%(value)s” is not a date for “%(name)s”: write it as YYYY-MM-DD, e.g. 2026-03-31.")
+                    % {"value": value, "name": p.name},
+                    field=p.name,
+                ) from None
         if value not in (None, ""):
             resolved[p.name] = value
     return resolved

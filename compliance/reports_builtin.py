@@ -1,11 +1,16 @@
-"""The audit-trail reports every installation has: one record, one user over a period, the whole trail.
+"""The reports every installation has: the audit trail (one record, one user over a period, the whole
+trail) and the access log. All can grow with the data: they run as background export jobs, export to
+CSV/XLSX in chunks of any size, and their PDFs list at most `pdf_max_entries()` entries with a note
+naming the filters that narrow the selection.
 
 Registered when the app is ready (imported from ComplianceConfig.ready)."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -15,9 +20,11 @@ from django.utils.translation import gettext_lazy
 from qms.core.scoping import is_site_scoped, visible_or_none
 
 from .audit_trail import chain_quick_check
-from .reports import Report, ReportError, ReportParam, register_report
+from .models import AccessKind
+from .reports import Report, ReportError, ReportParam, Table, register_report
 from .selectors import (
     BadFilter,
+    access_events,
     audit_entries,
     entry_rows,
     get_model_or_none,
@@ -29,8 +36,15 @@ from .selectors import (
 from .signatures import signatures_with_validity
 
 TEMPLATE = "compliance/pdf/audit_trail.html"
-MAX_PDF_ENTRIES = 5000  # a longer trail is cut, with a note to narrow the period
+ACCESS_TEMPLATE = "compliance/pdf/access_log.html"
 DEFAULT_DAYS = 30
+CHUNK = 2000  # rows read and made readable at a time for CSV/XLSX
+
+
+def pdf_max_entries() -> int:
+    """A PDF is for reading: past this many entries it is cut with a note (CSV/XLSX have no limit).
+    WeasyPrint needs about 0.2 MB and tens of milliseconds per entry, so this bounds memory and time."""
+    return int(getattr(settings, "QMS_PDF_MAX_ENTRIES", 500))
 
 
 def _dates(params: dict, *, default_days: int = DEFAULT_DAYS) -> tuple[datetime.date, datetime.date]:
@@ -50,24 +64,28 @@ def _dates(params: dict, *, default_days: int = DEFAULT_DAYS) -> tuple[datetime.
     return date_from, date_to
 
 
-def _context(qs, *, title: str, param_rows: list, effective: dict, **extra) -> dict:
+def _context(qs, *, title: str, param_rows: list, effective: dict, narrow: str, **extra) -> dict:
     total = qs.count()
-    entries = list(qs[:MAX_PDF_ENTRIES])
-    check = chain_quick_check()
+    limit = pdf_max_entries()
+    entries = list(qs[:limit])
     return {
         "title": title,
         "rows": entry_rows(entries),
         "total": total,
         "shown": len(entries),
         "truncated": total > len(entries),
-        "chain": check,
+        "narrow": narrow,
+        "chain": chain_quick_check(),
         "param_rows": param_rows,
         "effective_params": effective,
         **extra,
     }
 
 
-def build_record(params: dict, user) -> dict:
+# --- the audit trail ---------------------------------------------------------------------------------
+
+
+def _record_query(params: dict, user=None):
     label = params["model"].strip().lower()
     object_id = params["id"].strip()
     model = get_model_or_none(label)
@@ -88,22 +106,24 @@ def build_record(params: dict, user) -> dict:
             field="id",
         )
     record = str(instance) if instance is not None else (qs.values_list("object_repr", flat=True).last() or object_id)
-    signatures = signatures_with_validity(instance) if instance is not None else []
+    return label, object_id, model, instance, record, qs
+
+
+def build_record(params: dict, user) -> dict:
+    label, object_id, model, instance, record, qs = _record_query(params, user)
     return _context(
         qs,
         title=_("Audit trail of %(type)s %(record)s") % {"type": model._meta.verbose_name, "record": record},
-        param_rows=[
-            (_("Record type"), f"{model_verbose(label)} ({label})"),
-            (_("Record id"), object_id),
-            (_("Record"), record),
-        ],
+        param_rows=[(_("Record type"), f"{model_verbose(label)} ({label})"), (_("Record"), record)],
         effective={"model": label, "id": object_id},
-        signatures=signatures,
+        narrow=_("export CSV or XLSX for every entry"),
+        signatures=signatures_with_validity(instance) if instance is not None else [],
         show_signatures=True,
+        site_id=getattr(instance, "site_id", None),
     )
 
 
-def build_user(params: dict, user) -> dict:
+def _user_query(params: dict, user):
     username = params["user"].strip()
     date_from, date_to = _dates(params)
     User = get_user_model()
@@ -119,11 +139,17 @@ def build_user(params: dict, user) -> dict:
     else:
         qs = audit_entries(viewer=user, username=username, date_from=date_from, date_to=date_to)
         who = username
+    return username, who, date_from, date_to, qs
+
+
+def build_user(params: dict, user) -> dict:
+    username, who, date_from, date_to, qs = _user_query(params, user)
     return _context(
         qs,
         title=_("Audit trail of user %(user)s, %(from)s to %(to)s") % {"user": who, "from": date_from, "to": date_to},
         param_rows=[(_("User"), who), (_("Period (UTC)"), f"{date_from} – {date_to}")],
         effective={"user": username, "from": date_from.isoformat(), "to": date_to.isoformat()},
+        narrow=_("choose a shorter period (“from”, “to”), or export CSV or XLSX for every entry"),
     )
 
 
@@ -135,7 +161,174 @@ def build_trail(params: dict, user) -> dict:
         title=_("Audit trail, %(from)s to %(to)s") % {"from": date_from, "to": date_to},
         param_rows=[(_("Period (UTC)"), f"{date_from} – {date_to}")],
         effective={"from": date_from.isoformat(), "to": date_to.isoformat()},
+        narrow=_(
+            "choose a shorter period (“from”, “to”), one user (report “Audit trail of one user”) or one record,"
+            " or export CSV or XLSX for every entry"
+        ),
     )
+
+
+def _chunks(qs, size: int = CHUNK) -> Iterator[list]:
+    batch = []
+    for obj in qs.iterator(chunk_size=size):
+        batch.append(obj)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+AUDIT_COLUMNS = [
+    gettext_lazy("Sequence"),
+    gettext_lazy("Time (UTC)"),
+    gettext_lazy("User"),
+    gettext_lazy("Record type"),
+    gettext_lazy("Record"),
+    gettext_lazy("Action"),
+    gettext_lazy("Field: old → new"),
+    gettext_lazy("Reason"),
+    gettext_lazy("Entry SHA-256"),
+]
+
+
+def _change_text(ch) -> str:
+    return f"{ch.label}: {'∅' if ch.old is None else ch.old} → {'∅' if ch.new is None else ch.new}"
+
+
+def audit_table_rows(qs) -> Iterator[list]:
+    for batch in _chunks(qs):
+        for row in entry_rows(batch):
+            e = row.entry
+            yield [
+                e.seq,
+                e.at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                row.who,
+                str(row.record_type),
+                e.object_repr,
+                str(row.action_label),
+                "\n".join(_change_text(ch) for ch in row.changes),
+                e.reason,
+                e.hash,
+            ]
+
+
+def _audit_table(qs) -> Table:
+    return Table(columns=[str(c) for c in AUDIT_COLUMNS], count=qs.count(), rows=audit_table_rows(qs))
+
+
+def table_record(params, user) -> Table:
+    return _audit_table(_record_query(params, user)[-1])
+
+
+def table_user(params, user) -> Table:
+    return _audit_table(_user_query(params, user)[-1])
+
+
+def table_trail(params, user) -> Table:
+    date_from, date_to = _dates(params)
+    return _audit_table(audit_entries(viewer=user, date_from=date_from, date_to=date_to))
+
+
+# --- the access log ----------------------------------------------------------------------------------
+
+
+def _access_query(params: dict, user):
+    date_from, date_to = _dates(params)
+    kind = (params.get("kind") or "").strip()
+    if kind and kind not in AccessKind.values:
+        raise ReportError(
+            _("Unknown kind “%(kind)s” (parameter “kind”). Choose one of: %(known)s.")
+            % {"kind": kind, "known": ", ".join(AccessKind.values)},
+            field="kind",
+        )
+    qs = access_events(
+        user=user,
+        username=params.get("user", ""),
+        record=params.get("record", ""),
+        kind=kind,
+        date_from=date_from,
+        date_to=date_to,
+    ).order_by("at", "pk")
+    rows = [(_("Period (UTC)"), f"{date_from} – {date_to}")]
+    if params.get("user"):
+        rows.append((_("User"), params["user"]))
+    if params.get("record"):
+        rows.append((_("Record"), params["record"]))
+    if kind:
+        rows.append((_("Kind"), str(AccessKind(kind).label)))
+    effective = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+    effective.update({k: params[k] for k in ("user", "record", "kind") if params.get(k)})
+    return qs, date_from, date_to, rows, effective
+
+
+def access_rows(events) -> list[dict]:
+    events = list(events)
+    return [{"event": e, "what": access_what(e)} for e in events]
+
+
+def access_what(e) -> str:
+    if e.report_key:
+        params = ", ".join(f"{k}={v}" for k, v in sorted(e.params.items()))
+        fmt = f" ({e.format.upper()})" if e.format else ""
+        return f"{e.report_key}{fmt}" + (f": {params}" if params else "")
+    if e.model:
+        return f"{str(model_verbose(e.model)).capitalize()} {e.object_code}".strip()
+    return ""
+
+
+def build_access(params: dict, user) -> dict:
+    qs, date_from, date_to, param_rows, effective = _access_query(params, user)
+    total = qs.count()
+    events = list(qs.select_related("site")[: pdf_max_entries()])
+    return {
+        "title": _("Access log, %(from)s to %(to)s") % {"from": date_from, "to": date_to},
+        "rows": access_rows(events),
+        "total": total,
+        "shown": len(events),
+        "truncated": total > len(events),
+        "narrow": _("choose a shorter period (“from”, “to”), a user, a record or a kind, or export CSV or XLSX"),
+        "param_rows": param_rows,
+        "effective_params": effective,
+    }
+
+
+ACCESS_COLUMNS = [
+    gettext_lazy("Time (UTC)"),
+    gettext_lazy("Kind"),
+    gettext_lazy("User"),
+    gettext_lazy("What"),
+    gettext_lazy("Site"),
+    gettext_lazy("IP address"),
+    gettext_lazy("Browser"),
+    gettext_lazy("Address"),
+]
+
+
+def table_access(params, user) -> Table:
+    qs, *_rest = _access_query(params, user)
+
+    def rows():
+        sites = {}
+        for batch in _chunks(qs):
+            missing = {e.site_id for e in batch if e.site_id and e.site_id not in sites}
+            if missing:
+                from qms.core.models import Site
+
+                sites.update({s.pk: s.code for s in Site.objects.filter(pk__in=missing)})
+            for e in batch:
+                yield [
+                    e.at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    str(e.get_kind_display()),
+                    e.username,
+                    access_what(e),
+                    sites.get(e.site_id, ""),
+                    e.ip or "",
+                    e.user_agent,
+                    e.path,
+                ]
+
+    return Table(columns=[str(c) for c in ACCESS_COLUMNS], count=qs.count(), rows=rows())
 
 
 FROM = ReportParam("from", help=gettext_lazy("first day, YYYY-MM-DD (default: 30 days ago)"), input_type="date")
@@ -147,6 +340,7 @@ register_report(
         title=gettext_lazy("Audit trail of one record"),
         template=TEMPLATE,
         build=build_record,
+        table=table_record,
         params=[
             ReportParam("model", required=True, help=gettext_lazy("record type, e.g. core.part")),
             ReportParam("id", required=True, help=gettext_lazy("record id")),
@@ -161,9 +355,11 @@ register_report(
         title=gettext_lazy("Audit trail of one user"),
         template=TEMPLATE,
         build=build_user,
+        table=table_user,
         params=[ReportParam("user", required=True, help=gettext_lazy("username, e.g. qm")), FROM, TO],
         perm="audit.view",
         document_prefix="AUD",
+        background=True,
     )
 )
 register_report(
@@ -172,8 +368,29 @@ register_report(
         title=gettext_lazy("Audit trail"),
         template=TEMPLATE,
         build=build_trail,
+        table=table_trail,
         params=[FROM, TO],
         perm="audit.view",
         document_prefix="AUD",
+        background=True,
+    )
+)
+register_report(
+    Report(
+        key="access.log",
+        title=gettext_lazy("Access log"),
+        template=ACCESS_TEMPLATE,
+        build=build_access,
+        table=table_access,
+        params=[
+            FROM,
+            TO,
+            ReportParam("user", help=gettext_lazy("username (optional)")),
+            ReportParam("record", help=gettext_lazy("record code, e.g. an NCR or lot number (optional)")),
+            ReportParam("kind", help=gettext_lazy("sign_in, sign_out, sign_in_failed, view, export or download")),
+        ],
+        perm="audit.view",
+        document_prefix="ACC",
+        background=True,
     )
 )

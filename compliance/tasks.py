@@ -11,6 +11,14 @@ def audit_chain_verify() -> bool:
 
 
 @shared_task(base=QmsTask)
+def export_job_run(job_id: int) -> str:
+    """Make the file of one export job (ids only; safe to run twice: a job that is not queued is left)."""
+    from .exports import export_job_run_now
+
+    job = export_job_run_now(job_id=job_id)
+    return job.status if job is not None else "missing"
+
+
 def audit_checkpoint() -> int:
     from .anchors import checkpoint_create
 

@@ -11,4 +11,8 @@ urlpatterns = [
     path("reports/generated/", views.generated_reports, name="generated_reports"),
     path("reports/generated/<int:pk>/", views.generated_download, name="generated_download"),
     path("reports/<str:key>/pdf/", views.report_pdf, name="report_pdf"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+    path("access-log/", views.access_log, name="access_log"),
 ]

@@ -71,6 +71,7 @@ class InspectionConfig(AppConfig):
         from .spc_charts import ppap_capability_evidence
 
         register_ppap_evidence(ppap_capability_evidence)
+        _register_kpis()
         from . import tasks  # noqa: F401  (registers the Celery tasks)
 
 
@@ -78,3 +79,29 @@ def _on_lot_received(sender, lot, **kwargs):
     from .services import iqc_create_for_lot
 
     iqc_create_for_lot(lot=lot)
+
+
+def _register_kpis() -> None:
+    from django.db.models import Count
+
+    from qms.core.kpis import LOWER, Kpi, register_kpi
+
+    register_kpi(
+        Kpi(
+            key="spc.signals",
+            label=_("SPC out-of-control signals"),
+            definition=_(
+                "Nelson-rule violations of frozen control limits (one per subgroup, characteristic and rule), "
+                "counted on the day the subgroup's inspection was completed."
+            ),
+            unit="count",
+            better=LOWER,
+            model="inspection.SpcSignal",
+            time_field="at",
+            numerator=lambda: Count("id"),
+            dimensions={"line": "line__code", "part": "part__number"},
+            code_field="inspection__code",
+            url_name="inspection:detail",
+            order=60,
+        )
+    )

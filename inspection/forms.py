@@ -32,6 +32,7 @@ class ReasonForm(forms.Form):
 
 
 class PlanForm(forms.Form):
+    site = forms.ModelChoiceField(label=_("Site"), queryset=None)
     part = forms.ModelChoiceField(label=_("Part"), queryset=None)
     stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -44,10 +45,14 @@ class PlanForm(forms.Form):
     )
     fixed_sample_size = forms.IntegerField(label=_("Fixed sample size"), required=False, min_value=1)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, site_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from qms.core.models import Part
+        from qms.core.models import Part, Site
 
+        # only the sites where the user may edit plans; a user of one such site has nothing to choose
+        self.fields["site"].queryset = Site.objects.filter(pk__in=list(site_ids), is_active=True)
+        if len(site_ids) == 1:
+            self.fields["site"].initial = next(iter(site_ids))
         self.fields["part"].queryset = Part.objects.filter(is_active=True)
 
 
@@ -63,6 +68,76 @@ class CharacteristicForm(forms.Form):
     defect_class = forms.ChoiceField(label=_("Defect class"), choices=DefectClass.choices, initial="major")
     special = forms.ChoiceField(label=_("Special characteristic"), choices=Special.choices, required=False)
     method = forms.CharField(label=_("Gauge / method"), max_length=200, required=False)
+
+
+class _SetupForm(forms.Form):
+    """Set-up forms offer only the sites where the user may edit plans; the service re-checks each choice."""
+
+    reason = forms.CharField(label=_("Reason for change"), max_length=500, required=False)
+
+    def __init__(self, *args, site_ids=(), editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from qms.core.models import Equipment, EquipmentKind, Site
+
+        self.site_ids = list(site_ids)
+        self.editing = editing
+        self.fields["site"].queryset = Site.objects.filter(pk__in=self.site_ids)
+        if editing:
+            self.fields["site"].disabled = True
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+        self.fields["line"].queryset = Equipment.objects.filter(
+            site_id__in=self.site_ids, kind=EquipmentKind.LINE, is_active=True
+        ).select_related("site")
+
+
+class StationForm(_SetupForm):
+    site = forms.ModelChoiceField(label=_("Site"), queryset=None)
+    code = forms.CharField(label=_("Code"), max_length=30)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    stages = forms.MultipleChoiceField(label=_("Stages"), choices=Stage.choices, widget=forms.CheckboxSelectMultiple)
+    line = forms.ModelChoiceField(label=_("Line"), queryset=None, required=False)
+    inspectors = forms.ModelMultipleChoiceField(label=_("Inspectors"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from qms.core import policy
+        from qms.core.models import User
+
+        self.fields["inspectors"].queryset = User.objects.filter(
+            is_active=True,
+            memberships__site_id__in=self.site_ids,
+            memberships__is_active=True,
+            memberships__role__in=policy.PERMISSIONS["inspection.perform"],
+        ).distinct()
+        self.order_fields(["site", "code", "name", "stages", "line", "inspectors", "reason"])
+
+
+class ScheduleForm(_SetupForm):
+    site = forms.ModelChoiceField(label=_("Site"), queryset=None)
+    plan = forms.ModelChoiceField(label=_("IPQC plan"), queryset=None)
+    line = forms.ModelChoiceField(label=_("Line"), queryset=None)
+    operation_name = forms.CharField(label=_("Operation"), max_length=120, required=False)
+    station = forms.ModelChoiceField(label=_("Station"), queryset=None, required=False)
+    every_minutes = forms.IntegerField(label=_("Every (minutes)"), min_value=5, max_value=7 * 24 * 60, initial=120)
+    pieces = forms.IntegerField(label=_("Pieces"), min_value=1, max_value=1000, initial=5)
+    grace_minutes = forms.IntegerField(label=_("Overdue after (minutes)"), min_value=0, initial=30)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import InspectionPlan, PlanStatus, Station
+
+        self.fields["plan"].queryset = InspectionPlan.objects.filter(
+            site_id__in=self.site_ids, stage=Stage.IPQC, status__in=[PlanStatus.APPROVED, PlanStatus.DRAFT]
+        ).select_related("part")
+        self.fields["station"].queryset = Station.objects.filter(site_id__in=self.site_ids, stages__contains=Stage.IPQC)
+        if not self.editing:
+            del self.fields["is_active"]
+        self.order_fields(
+            ["site", "plan", "line", "operation_name", "station", "every_minutes", "pieces", "grace_minutes"]
+        )
 
 
 class ControlLimitsFreezeForm(SignatureForm):

@@ -447,6 +447,9 @@ class Submission(models.Model):
 
     objects = site_scoped_manager("inspection__site", manager_class=models.Manager)
 
+    def __str__(self):
+        return str(self.key)
+
 
 class SupplierSwitching(RegulatedModel):
     """ISO 2859-1 switching state for one supplier x part at one site."""
@@ -495,6 +498,9 @@ class SwitchingEvent(RegulatedModel):
         ordering = ["-at", "-pk"]
         verbose_name = _("switching event")
         verbose_name_plural = _("switching events")
+
+    def __str__(self):
+        return f"{self.from_severity} → {self.to_severity} ({self.cause}) {self.at:%Y-%m-%d}"
 
 
 class IpqcSchedule(RegulatedModel):
@@ -683,3 +689,34 @@ class ControlLimits(RegulatedModel):
     @transition(field=status, source=LimitsStatus.FROZEN, target=LimitsStatus.SUPERSEDED)
     def supersede(self):
         pass
+
+
+class SpcSignal(RegulatedModel):
+    """One Nelson-rule violation of frozen control limits at one subgroup: the fact monitoring counts
+    (KPI "spc.signals") and alarm rules watch. Written once per inspection, characteristic and rule."""
+
+    site = models.ForeignKey("core.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="+", verbose_name=_("characteristic")
+    )
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="+", verbose_name=_("inspection"))
+    part = models.ForeignKey("core.Part", on_delete=models.PROTECT, related_name="+", verbose_name=_("part"))
+    line = models.ForeignKey(
+        "core.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("line")
+    )
+    rule = models.PositiveSmallIntegerField(_("Nelson rule"))
+    limits = models.ForeignKey(ControlLimits, on_delete=models.PROTECT, related_name="+", verbose_name=_("limits"))
+    at = models.DateTimeField(_("recorded at"))
+
+    objects = site_scoped_manager("site")
+
+    class Meta:
+        verbose_name = _("SPC signal")
+        verbose_name_plural = _("SPC signals")
+        ordering = ["-at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "characteristic", "rule"], name="insp_spc_signal_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspection_id} {self.characteristic_id} rule {self.rule}"

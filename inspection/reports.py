@@ -31,6 +31,7 @@ def build_coa(params, user) -> dict:
             "title": _("Certificate of Analysis — lot %(code)s") % {"code": lot.code},
             "effective_params": {"lot": lot.code},
             "param_rows": [(_("Lot"), lot.code)],
+            "site_id": lot.site_id,
         }
     )
     return ctx

@@ -404,6 +404,17 @@ def _station_for(site, stage: str, line=None):
     return stations[0] if stations else None
 
 
+def inspection_due_at(stage: str, lot=None, now=None):
+    """When a new inspection becomes overdue: the lot's receipt (IQC) or now, plus the stage's hours
+    (settings.QMS_INSPECTION_DUE_HOURS). A lot received long ago is inspected late, and shows so."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    hours = settings.QMS_INSPECTION_DUE_HOURS.get(stage, 24)
+    start = getattr(lot, "created_at", None) if stage == Stage.IQC and lot is not None else None
+    return (start or now) + datetime.timedelta(hours=hours)
+
+
 def inspection_create(
     *,
     stage: str,
@@ -448,7 +459,7 @@ def inspection_create(
             accept_number=sp.accept,
             reject_number=sp.reject,
             class_plans=class_plans,
-            due_at=due_at or timezone.now(),
+            due_at=due_at or inspection_due_at(stage, lot),
             is_reinspection=is_reinspection,
             reason=reason,
         )
@@ -1144,6 +1155,188 @@ def line_stop_correct(*, stop, correction: str, user) -> LineStop:
         stop.correction, stop.corrected_by, stop.corrected_at, stop.recheck = correction, user, timezone.now(), recheck
         stop.save()
     return stop
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stations and IPQC schedules (set-up pages and the admin go through these)
+
+_STATION_FIELDS = ("code", "name", "stages", "line")
+_SCHEDULE_FIELDS = (
+    "plan",
+    "line",
+    "operation_name",
+    "station",
+    "every_minutes",
+    "pieces",
+    "grace_minutes",
+    "is_active",
+)
+
+
+def _normalise_stages(stages) -> str:
+    if isinstance(stages, str):
+        stages = stages.split(",")
+    values = [str(s).strip().upper() for s in stages if str(s).strip()]
+    unknown = [s for s in values if s not in Stage.values]
+    if not values or unknown:
+        raise InspectionError(
+            _("Stages must be among %(known)s (comma separated).") % {"known": ", ".join(Stage.values)},
+            field="stages",
+        )
+    return ",".join(dict.fromkeys(values))
+
+
+def _check_line(site, line) -> None:
+    from qms.core.models import EquipmentKind
+
+    if line is not None and (line.site_id != site.pk or line.kind != EquipmentKind.LINE):
+        raise InspectionError(
+            _("%(line)s is not a production line of site %(site)s.") % {"line": line, "site": site.code}, field="line"
+        )
+
+
+def _check_station(site, *, code, name, stages, line, inspectors, exclude_pk=None) -> str:
+    if not (code or "").strip() or not (name or "").strip():
+        raise InspectionError(_("Give the station a code and a name."), field="code")
+    # codes are unique across sites: look past the site scope (the message names only the code)
+    if Station._base_manager.filter(code=code.strip()).exclude(pk=exclude_pk).exists():
+        raise InspectionError(_("Station code %(c)s is already used.") % {"c": code.strip()}, field="code")
+    _check_line(site, line)
+    from qms.core.models import Membership
+
+    if inspectors:
+        allowed = set(
+            Membership.objects.filter(
+                site=site, is_active=True, role__in=policy.PERMISSIONS["inspection.perform"]
+            ).values_list("user_id", flat=True)
+        )
+        strangers = [u for u in inspectors if u.pk not in allowed]
+        if strangers:
+            raise InspectionError(
+                _("%(names)s may not inspect at site %(site)s.")
+                % {"names": ", ".join(u.printed_name for u in strangers), "site": site.code},
+                field="inspectors",
+            )
+    return _normalise_stages(stages)
+
+
+def station_create(*, site, code: str, name: str, stages, user, line=None, inspectors=(), reason: str = "") -> Station:
+    policy.check(user, "inspection.plan_edit", site)
+    stages = _check_station(site, code=code, name=name, stages=stages, line=line, inspectors=inspectors)
+    with transaction.atomic(), audit_context(user=user, reason=reason or _("inspection station created")):
+        station = Station.objects.create(site=site, code=code.strip(), name=name.strip(), stages=stages, line=line)
+        station.inspectors.set(inspectors)
+    return station
+
+
+def station_update(*, station, user, reason: str, inspectors=None, **changes) -> Station:
+    """Change a station (code, name, stages, line, inspectors) with the reason for the change."""
+    policy.check(user, "inspection.plan_edit", station.site)
+    unknown = set(changes) - set(_STATION_FIELDS)
+    if unknown:
+        raise InspectionError(_("A station has no field %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if not (reason or "").strip():
+        raise InspectionError(_("Give the reason for this change; it goes into the audit trail."), field="reason")
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        locked = Station.objects.select_for_update().get(pk=station.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.stages = _check_station(
+            locked.site,
+            code=locked.code,
+            name=locked.name,
+            stages=locked.stages,
+            line=locked.line,
+            inspectors=list(inspectors) if inspectors is not None else [],
+            exclude_pk=locked.pk,
+        )
+        locked.code, locked.name = locked.code.strip(), locked.name.strip()
+        locked.save(reason=reason)
+        if inspectors is not None:
+            locked.inspectors.set(inspectors)
+    return locked
+
+
+def _check_schedule(site, *, plan, line, station, every_minutes, pieces, grace_minutes) -> None:
+    if plan is None or plan.site_id != site.pk or plan.stage != Stage.IPQC:
+        raise InspectionError(_("Choose an IPQC plan of site %(site)s.") % {"site": site.code}, field="plan")
+    if plan.status == PlanStatus.OBSOLETE:
+        raise InspectionError(_("Plan %(p)s is obsolete; choose its current version.") % {"p": plan}, field="plan")
+    if line is None:
+        raise InspectionError(_("Choose the production line of the patrol."), field="line")
+    _check_line(site, line)
+    if station is not None and (station.site_id != site.pk or Stage.IPQC not in station.stages.split(",")):
+        raise InspectionError(
+            _("Station %(s)s is not an IPQC station of site %(site)s.") % {"s": station.code, "site": site.code},
+            field="station",
+        )
+    if not 5 <= int(every_minutes or 0) <= 7 * 24 * 60:
+        raise InspectionError(_("A patrol check is due every 5 minutes to 7 days."), field="every_minutes")
+    if not 1 <= int(pieces or 0) <= 1000:
+        raise InspectionError(_("A patrol check takes 1 to 1000 pieces."), field="pieces")
+    if not 0 <= int(grace_minutes if grace_minutes is not None else -1) <= int(every_minutes):
+        raise InspectionError(
+            _("The check becomes overdue between 0 minutes and its interval after it is due."), field="grace_minutes"
+        )
+
+
+def ipqc_schedule_create(
+    *,
+    site,
+    plan,
+    line,
+    user,
+    operation_name: str = "",
+    station=None,
+    every_minutes: int = 120,
+    pieces: int = 5,
+    grace_minutes: int = 30,
+    first_due_at=None,
+    reason: str = "",
+) -> IpqcSchedule:
+    """ "Every N minutes, M pieces" on one line / operation; the first check falls due at `first_due_at`."""
+    policy.check(user, "inspection.plan_edit", site)
+    _check_schedule(
+        site, plan=plan, line=line, station=station, every_minutes=every_minutes, pieces=pieces,
+        grace_minutes=grace_minutes,
+    )  # fmt: skip
+    with transaction.atomic(), audit_context(user=user, reason=reason or _("IPQC schedule created")):
+        return IpqcSchedule.objects.create(
+            site=site,
+            plan=plan,
+            line=line,
+            operation_name=(operation_name or "").strip(),
+            station=station,
+            every_minutes=every_minutes,
+            pieces=pieces,
+            grace_minutes=grace_minutes,
+            next_due_at=first_due_at or timezone.now() + datetime.timedelta(minutes=every_minutes),
+        )
+
+
+def ipqc_schedule_update(*, schedule, user, reason: str, **changes) -> IpqcSchedule:
+    """Change a schedule (plan, line, operation, station, interval, pieces, grace, active) with a reason.
+    A shorter interval brings the next check forward; it is never pushed later than one new interval."""
+    policy.check(user, "inspection.plan_edit", schedule.site)
+    unknown = set(changes) - set(_SCHEDULE_FIELDS)
+    if unknown:
+        raise InspectionError(_("An IPQC schedule has no field %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if not (reason or "").strip():
+        raise InspectionError(_("Give the reason for this change; it goes into the audit trail."), field="reason")
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        locked = IpqcSchedule.objects.select_for_update().get(pk=schedule.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.operation_name = (locked.operation_name or "").strip()
+        _check_schedule(
+            locked.site, plan=locked.plan, line=locked.line, station=locked.station,
+            every_minutes=locked.every_minutes, pieces=locked.pieces, grace_minutes=locked.grace_minutes,
+        )  # fmt: skip
+        latest = timezone.now() + datetime.timedelta(minutes=locked.every_minutes)
+        if locked.next_due_at > latest:
+            locked.next_due_at = latest
+        locked.save(reason=reason)
+    return locked
 
 
 def line_stop_request(*, site, line_code: str, reason: str, user) -> LineStop:

@@ -20,8 +20,18 @@ from qms.core.models import Role
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
 
-from . import spc
-from .models import Characteristic, ChartKind, ControlLimits, Inspection, LimitsStatus, LineStop, Special, Stage
+from . import signals, spc
+from .models import (
+    Characteristic,
+    ChartKind,
+    ControlLimits,
+    Inspection,
+    LimitsStatus,
+    LineStop,
+    SpcSignal,
+    Special,
+    Stage,
+)
 from .spc_charts import spc_chart, spc_subgroups, trial_limits
 
 log = logging.getLogger(__name__)
@@ -117,8 +127,35 @@ def spc_evaluate_inspection(*, inspection_id: int) -> list[tuple[int, int]]:
         if not rules:
             continue
         flagged.extend((characteristic.pk, r) for r in rules)
+        _signals_record(insp, characteristic, limits, rules)
         _alarm(insp, characteristic, rules)
     return flagged
+
+
+def _signals_record(insp, characteristic, limits, rules: list[int]) -> None:
+    """The facts monitoring counts; idempotent per inspection, characteristic and rule."""
+    line = getattr(insp.schedule, "line", None) or getattr(insp.work_order, "line", None)
+    created = []
+    with transaction.atomic(), audit_context(reason=_("SPC signal")):
+        for rule in rules:
+            signal, made = SpcSignal.objects.get_or_create(
+                inspection=insp,
+                characteristic=characteristic,
+                rule=rule,
+                defaults={
+                    "site": insp.site,
+                    "part": insp.part,
+                    "line": line,
+                    "limits": limits,
+                    "at": insp.completed_at or timezone.now(),
+                },
+            )
+            if made:
+                created.append(signal.pk)
+    if created:
+        transaction.on_commit(
+            lambda: signals.spc_signals_raised.send(sender=SpcSignal, site_id=insp.site_id, signal_ids=created)
+        )
 
 
 def _spread_rules(chart, index) -> list[int]:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from compliance.access import access_logged
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
@@ -29,9 +30,22 @@ from .forms import (
     PlanForm,
     ReasonForm,
     ReleaseForm,
+    ScheduleForm,
     StartForm,
+    StationForm,
 )
-from .models import Characteristic, Inspection, InspectionPlan, Kind, LineStop, Measurement, Stage, SupplierSwitching
+from .models import (
+    Characteristic,
+    Inspection,
+    InspectionPlan,
+    IpqcSchedule,
+    Kind,
+    LineStop,
+    Measurement,
+    Stage,
+    Station,
+    SupplierSwitching,
+)
 
 
 def _inspection_or_404(request, code, perm="inspection.view") -> Inspection:
@@ -110,15 +124,13 @@ def plans(request):
     site_ids = policy.sites_for(request.user, "inspection.view")
     qs = InspectionPlan.objects.filter(site_id__in=site_ids).select_related("part", "site", "approved_by")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    form = PlanForm(request.POST or None) if policy.can(request.user, "inspection.plan_edit") else None
+    edit_sites = list(policy.sites_for(request.user, "inspection.plan_edit"))
+    form = PlanForm(request.POST or None, site_ids=edit_sites) if edit_sites else None
     if request.method == "POST" and form is not None and form.is_valid():
         d = form.cleaned_data
-        site = request.user and policy.sites_for(request.user, "inspection.plan_edit")
         try:
-            from qms.core.models import Site
-
             plan = services.plan_create(
-                site=Site.objects.get(pk=site[0]),
+                site=d["site"],
                 part=d["part"],
                 stage=d["stage"],
                 title=d["title"],
@@ -141,6 +153,7 @@ def _plan_or_404(request, pk, perm="inspection.view"):
 
 
 @require("inspection.view")
+@access_logged("inspection.inspectionplan", kwarg="pk")
 def plan_detail(request, pk, approve_form=None, char_form=None):
     plan = _plan_or_404(request, pk)
     return render(
@@ -231,6 +244,7 @@ def _detail_context(request, insp, *, complete_form=None, errors=None):
 
 
 @require("inspection.view")
+@access_logged("inspection.inspection")
 def detail(request, code):
     insp = _inspection_or_404(request, code)
     return render(request, "inspection/detail.html", _detail_context(request, insp))
@@ -454,6 +468,110 @@ def handover(request, operation_id):
     require_site(request, "inspection.view", op.work_order.site)
     verdict = selectors.handover_verdict(op)
     return JsonResponse({"operation": op.pk, "ok": verdict.ok, "reasons": verdict.reasons})
+
+
+# ------------------------------------------------------------------------------------ IPQC set-up
+
+
+@require("inspection.plan_edit")
+def ipqc_setup(request):
+    """Inspection stations and IPQC patrol schedules of the sites where the user edits plans."""
+    site_ids = policy.sites_for(request.user, "inspection.plan_edit")
+    stations = (
+        Station.objects.filter(site_id__in=site_ids).select_related("site", "line").prefetch_related("inspectors")
+    )
+    schedules = IpqcSchedule.objects.filter(site_id__in=site_ids).select_related(
+        "site", "plan__part", "line", "station"
+    )
+    return render(
+        request,
+        "inspection/setup.html",
+        {"stations": list(stations), "schedules": list(schedules.order_by("site__code", "line__code", "pk"))},
+    )
+
+
+def _setup_form_page(request, form, title, obj=None):
+    return render(request, "inspection/setup_form.html", {"form": form, "title": title, "obj": obj})
+
+
+def _add_domain_error(form, exc):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@require("inspection.plan_edit")
+def station_edit(request, pk=None):
+    site_ids = policy.sites_for(request.user, "inspection.plan_edit")
+    station = None
+    initial = {}
+    if pk is not None:
+        station = get_object_or_404(Station.objects.select_related("site"), pk=pk, site_id__in=site_ids)
+        initial = {
+            "site": station.site_id,
+            "code": station.code,
+            "name": station.name,
+            "stages": [s for s in station.stages.split(",") if s],
+            "line": station.line_id,
+            "inspectors": list(station.inspectors.all()),
+        }
+    form = StationForm(request.POST or None, initial=initial, site_ids=site_ids, editing=station is not None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if station is None:
+                station = services.station_create(
+                    site=d["site"], code=d["code"], name=d["name"], stages=d["stages"], line=d["line"],
+                    inspectors=list(d["inspectors"]), user=request.user,
+                )  # fmt: skip
+                messages.success(request, _("Station %(c)s created.") % {"c": station.code})
+            else:
+                services.station_update(
+                    station=station, user=request.user, reason=d["reason"], code=d["code"], name=d["name"],
+                    stages=d["stages"], line=d["line"], inspectors=list(d["inspectors"]),
+                )  # fmt: skip
+                messages.success(request, _("Station %(c)s changed.") % {"c": d["code"]})
+            return redirect("inspection:setup")
+        except DomainError as exc:
+            _add_domain_error(form, exc)
+    title = _("Station %(c)s") % {"c": station.code} if station else _("New inspection station")
+    return _setup_form_page(request, form, title, station)
+
+
+@require("inspection.plan_edit")
+def schedule_edit(request, pk=None):
+    site_ids = policy.sites_for(request.user, "inspection.plan_edit")
+    schedule = None
+    initial = {}
+    if pk is not None:
+        schedule = get_object_or_404(IpqcSchedule.objects.select_related("site", "line"), pk=pk, site_id__in=site_ids)
+        initial = {
+            "site": schedule.site_id,
+            "plan": schedule.plan_id,
+            "line": schedule.line_id,
+            "operation_name": schedule.operation_name,
+            "station": schedule.station_id,
+            "every_minutes": schedule.every_minutes,
+            "pieces": schedule.pieces,
+            "grace_minutes": schedule.grace_minutes,
+            "is_active": schedule.is_active,
+        }
+    form = ScheduleForm(request.POST or None, initial=initial, site_ids=site_ids, editing=schedule is not None)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        try:
+            if schedule is None:
+                site = d.pop("site")
+                schedule = services.ipqc_schedule_create(site=site, user=request.user, **d)
+                messages.success(request, _("IPQC schedule created."))
+            else:
+                d.pop("site")
+                reason = d.pop("reason")
+                services.ipqc_schedule_update(schedule=schedule, user=request.user, reason=reason, **d)
+                messages.success(request, _("IPQC schedule changed."))
+            return redirect("inspection:setup")
+        except DomainError as exc:
+            _add_domain_error(form, exc)
+    title = _("IPQC schedule %(s)s") % {"s": schedule} if schedule else _("New IPQC schedule")
+    return _setup_form_page(request, form, title, schedule)
 
 
 @require("inspection.view")

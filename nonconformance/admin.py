@@ -3,7 +3,7 @@ NCRs, dispositions and complaints are read-only (they change only through their 
 
 from django.contrib import admin
 
-from qms.core.admin import RegulatedAdmin
+from qms.core.admin import ReadOnlyAdmin, RegulatedAdmin
 
 from .models import Complaint, ContainmentAction, DefectCode, Disposition, DispositionLine, MrbDecision, MrbRule, Ncr
 
@@ -19,17 +19,6 @@ class DefectCodeAdmin(RegulatedAdmin):
 class MrbRuleAdmin(RegulatedAdmin):
     list_display = ("site", "disposition_type", "mrb_role", "min_value", "is_active")
     list_filter = ("site", "disposition_type", "mrb_role")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ncr)

@@ -83,11 +83,10 @@ class ContainmentForm(forms.Form):
 
     def __init__(self, *args, site=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            User.objects.filter(is_active=True, memberships__site=site, memberships__is_active=True)
-            .distinct()
-            .order_by("username")
-        )
+        from qms.core.selectors import users_who_can
+
+        # people who can act on an NCR at the site: the read-only auditor is not offered
+        self.fields["owner"].queryset = users_who_can(site=site, perm="ncr.create")
 
 
 class ContainmentDoneForm(forms.Form):

@@ -40,6 +40,7 @@ def build_ncr(params: dict, user) -> dict:
             decisions.append({**d, "valid": valid})
     return {
         "title": _("Nonconformance report %(code)s") % {"code": ncr.code},
+        "site_id": ncr.site_id,
         "ncr": ncr,
         "disposition": disposition,
         "lines": lines,

@@ -289,8 +289,11 @@ def containment_action_add(
     policy.check(user, "ncr.manage", ncr.site)
     if ncr.status not in (NcrStatus.OPEN, NcrStatus.CONTAINMENT, NcrStatus.MRB_REVIEW):
         raise DomainError(_("Containment actions can be added only while the NCR is open."))
-    if not policy.can(owner, "ncr.view", ncr.site):
-        raise DomainError(_("%(user)s does not work at this site.") % {"user": owner})
+    if not policy.can(owner, "ncr.create", ncr.site):
+        raise DomainError(
+            _("%(user)s cannot act on NCRs at this site (read-only or not a member); choose another owner.")
+            % {"user": owner}
+        )
     with transaction.atomic(), audit_context(user=user, reason=_("containment action added")):
         action = ContainmentAction.objects.create(
             ncr=ncr, kind=kind, owner=owner, description=description, due_on=due_on

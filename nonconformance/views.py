@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from compliance.access import access_logged
 from compliance.forms import SignatureForm
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
@@ -181,6 +182,7 @@ def ncr_create(request):
 
 
 @require("ncr.view")
+@access_logged("nonconformance.ncr")
 def ncr_detail(request, code):
     ncr = _ncr(request, code)
     disposition = selectors.disposition_for(ncr)
@@ -545,6 +547,7 @@ def complaint_create(request):
 
 
 @require("ncr.view")
+@access_logged("nonconformance.complaint")
 def complaint_detail(request, code):
     complaint = _complaint(request, code)
     user = request.user

@@ -35,6 +35,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the access log's client address.
+QMS_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -126,7 +128,9 @@ AUTHENTICATION_BACKENDS = ["qms.core.security.AxesBackend", "django.contrib.auth
 AXES_FAILURE_LIMIT = LOCKOUT_THRESHOLD
 AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
+# Failures expire after the cool-off instead of being cleared by a success: a success would also clear the
+# address's count, letting someone with one account reset the throttle between guesses at others.
+AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the compliance access log already
 AXES_LOCKOUT_CALLABLE = "qms.core.views.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "qms.core.security.client_ip"
@@ -243,6 +247,18 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
+# Hours an inspection has before it is overdue, from the lot's receipt (IQC) or its creation (FAI, FQC);
+# IPQC checks are due at their schedule's time.
+QMS_INSPECTION_DUE_HOURS = {
+    "IQC": int(os.environ.get("QMS_IQC_DUE_HOURS", "24")),
+    "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
+    "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
+}
+# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
+QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
+QMS_EXPORTS_IN_THREAD = not REDIS_URL
 
 # Hostile and careless input (README "Limits"). Imports: file size and data rows per file.
 QMS_IMPORT_MAX_BYTES = int(os.environ.get("QMS_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
@@ -260,7 +276,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # every attempt is INFO; lock-outs are WARNING
+    },
 }
 
 # Under pytest: N+1 queries in any view fail the test (django-zeal).
@@ -273,3 +293,4 @@ if TESTING:
     MEDIA_ROOT = Path(os.environ.get("QMS_TEST_MEDIA", "/tmp/qms-test-media"))
     # Tasks run in-process so tests see their effects; Redis still backs the cache.
     CELERY_TASK_ALWAYS_EAGER = True
+    QMS_EXPORTS_IN_THREAD = False

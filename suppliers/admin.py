@@ -3,20 +3,9 @@ through the services (the pages of the app), so status fields are read-only here
 
 from django.contrib import admin
 
+from qms.core.admin import ReadOnlyAdmin, RegulatedAdmin
+
 from . import models
-
-
-class NoDeleteAdmin(admin.ModelAdmin):
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(NoDeleteAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Supplier)
@@ -27,12 +16,12 @@ class SupplierAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.CertificateTypePolicy)
-class CertificateTypePolicyAdmin(NoDeleteAdmin):
+class CertificateTypePolicyAdmin(RegulatedAdmin):
     list_display = ("cert_type", "reminder_days", "suspends_on_expiry")
 
 
 @admin.register(models.ScorecardPolicy)
-class ScorecardPolicyAdmin(NoDeleteAdmin):
+class ScorecardPolicyAdmin(RegulatedAdmin):
     list_display = (
         "site",
         "weight_lar",

@@ -317,6 +317,9 @@ class CertificateReminder(models.Model):
             models.UniqueConstraint(fields=["certificate", "valid_until", "stage"], name="uniq_cert_reminder")
         ]
 
+    def __str__(self):
+        return f"{self.valid_until} · {self.stage}"
+
 
 class AuditResult(models.TextChoices):
     PASSED = "passed", _("Passed")

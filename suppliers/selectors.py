@@ -114,6 +114,8 @@ def signatures_for_many(instances) -> dict[int, list[tuple[Signature, bool]]]:
 
 
 def certificates_expiring(user, *, days: int | None = 30, status: str = "", q: str = "", today=None):
+    """Certificates still in force (valid or awaiting review) that end within `days` (or have ended and
+    are not yet marked expired), soonest first. The dashboard tile counts this same list."""
     today = today or timezone.localdate()
     qs = Certificate.objects.filter(supplier__in=supplier_ids_visible(user)).select_related(
         "supplier", "reviewed_by", "uploaded_by"
@@ -130,13 +132,8 @@ def certificates_expiring(user, *, days: int | None = 30, status: str = "", q: s
 
 
 def expiring_certificate_count(user, days: int = 30, today=None) -> int:
-    today = today or timezone.localdate()
-    return Certificate.objects.filter(
-        supplier__in=supplier_ids_visible(user),
-        status=CertificateStatus.VALID,
-        valid_until__gte=today,
-        valid_until__lte=today + datetime.timedelta(days=days),
-    ).count()
+    """The number the tile shows: the length of the list it links to (one selector for both)."""
+    return certificates_expiring(user, days=days, today=today).count()
 
 
 def month_list(last: datetime.date, n: int = 12) -> list[datetime.date]:

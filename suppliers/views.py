@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from compliance.access import access_logged
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
@@ -176,6 +177,7 @@ def supplier_edit(request, pk):
 
 
 @require("suppliers.view")
+@access_logged("suppliers.supplier", kwarg="pk")
 def supplier_detail(request, pk):
     try:
         supplier = selectors.supplier_for_detail(pk)
@@ -538,6 +540,7 @@ def _ppap_ctx(request, sub):
 
 
 @require("suppliers.view")
+@access_logged("suppliers.ppapsubmission", kwarg="pk")
 def ppap_detail(request, pk):
     sub = _ppap(request, pk)
     return render(request, "suppliers/ppap_detail.html", _ppap_ctx(request, sub))

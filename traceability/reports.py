@@ -31,6 +31,7 @@ def build_trace(params, user) -> dict:
         "title": _("Trace of lot %(code)s") % {"code": lot.code},
         "effective_params": {"lot": lot.code},
         "param_rows": [(_("Lot"), lot.code)],
+        "site_id": lot.site_id,
     }
 
 
@@ -57,6 +58,7 @@ def build_recall(params, user) -> dict:
         "title": (_("Mock recall report %(code)s") if recall.is_mock else _("Recall report %(code)s"))
         % {"code": recall.code},
         "effective_params": {"recall": recall.code},
+        "site_id": recall.site_id,
         "param_rows": [(_("Recall"), recall.code)],
     }
 
@@ -110,6 +112,7 @@ def register() -> None:
             params=[ReportParam("lot", help=_lazy("lot code (default: the most recent finished lot)"))],
             perm="trace.view",
             document_prefix="TRC",
+            background=True,  # a trace grows with the genealogy
         )
     )
     register_report(

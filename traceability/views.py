@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from compliance.access import AccessKind, access_logged, log_access
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
@@ -88,6 +89,7 @@ def lot_list(request):
 
 
 @require("lots.view")
+@access_logged("traceability.lot")
 def lot_detail(request, code):
     lot = _lot_or_404(request, code)
     serials_form = None
@@ -284,6 +286,7 @@ def trace_page(request):
 def trace_csv(request, code):
     lot = _lot_or_404(request, code, "trace.view")
     view = selectors.trace_view(lot)
+    log_access(request=request, kind=AccessKind.EXPORT, obj=lot, report_key="traceability.trace", format="csv")
     header = [
         "direction",
         "depth",
@@ -399,6 +402,7 @@ def recall_letter(request, code, rc_id):
 
 
 @require("recall.view")
+@access_logged("traceability.recall")
 def recall_detail(request, code):
     recall = get_object_or_404(Recall.objects.select_related("site", "created_by"), code=code)
     require_site(request, "recall.view", recall.site)
@@ -511,6 +515,7 @@ def work_order_list(request):
 
 
 @require("lots.view")
+@access_logged("traceability.workorder")
 def work_order_detail(request, code):
     wo = get_object_or_404(WorkOrder.objects.select_related("site", "part", "line"), code=code)
     require_site(request, "lots.view", wo.site)

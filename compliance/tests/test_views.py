@@ -161,7 +161,7 @@ def test_reports_index_lists_forms(login, auditor, make_user):
 
 def test_tampered_stored_pdf_is_refused(login, auditor, part):
     client = login(auditor)
-    client.get(reverse("compliance:report_pdf", args=["audit.trail"]))
+    client.get(reverse("compliance:report_pdf", args=["audit.record"]), {"model": "core.part", "id": part.pk})
     stored = GeneratedReport.objects.get()
     with open(stored.file.path, "ab") as fh:
         fh.write(b"%forged")

@@ -44,6 +44,9 @@ def work(site, other_site, people, make_user):
         later.due_at = now + datetime.timedelta(hours=3)
         later.save()
     elsewhere = services.iqc_create_for_lot(lot=f.lot(other_site, p, 10, sup=sup))
+    with audit_context(reason="test"):  # a new IQC is not overdue at once (issue 10): make this one late
+        elsewhere.due_at = now - datetime.timedelta(hours=1)
+        elsewhere.save()
     fg = f.part("FG-D")
     fqc = f.plan(site, fg, people["qe"], people["qm"], stage=Stage.FQC, scheme="fixed", fixed_sample_size=1, aql="")
     ready = f.lot(site, fg, 5, code="FG-READY")

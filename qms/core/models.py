@@ -263,6 +263,9 @@ class Notification(models.Model):
         ]
         indexes = [models.Index(fields=["recipient", "read_at"])]
 
+    def __str__(self):
+        return self.subject
+
 
 class JobRun(models.Model):
     """One execution of a background job: failures stay visible to administrators, never dropped."""
@@ -277,6 +280,9 @@ class JobRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.name} · {self.started_at:%Y-%m-%d %H:%M} UTC · {'ok' if self.ok else 'failed'}"
 
 
 class OutboxJob(models.Model):

@@ -16,6 +16,23 @@ def users_with_role(*, site, roles) -> list[User]:
     )
 
 
+def users_who_can(*, site, perm: str):
+    """Active users who hold `perm` at `site` (drop-downs of people who must act: never the read-only
+    auditor for a writing permission). A queryset, by username."""
+    from . import policy
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__site=site,
+            memberships__is_active=True,
+            memberships__role__in=list(policy.PERMISSIONS[perm]),
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 def unread_notification_count(user) -> int:
     if not user.is_authenticated:
         return 0

@@ -45,7 +45,7 @@ def notified(site, make_user, plant):  # noqa: F811
 
 
 def test_each_customer_letter_is_a_stored_generated_report(notified, tmp_path):
-    recall, _author, plant = notified  # noqa: F811 - the fixture, unpacked
+    recall, _author, lots = notified
     letters = {rc.customer.code: rc.letter for rc in recall.customers.select_related("customer", "letter")}
     assert all(isinstance(x, GeneratedReport) for x in letters.values())
     assert {x.key for x in letters.values()} == {"traceability.recall_letter"}
@@ -56,7 +56,7 @@ def test_each_customer_letter_is_a_stored_generated_report(notified, tmp_path):
         data = fh.read()
     assert hashlib.sha256(data).hexdigest() == de.sha256
     text = _pdf_text(data, tmp_path)
-    for expected in (recall.code, plant["shipped"].code, "Deep groove ball bearing", "Test plant",
+    for expected in (recall.code, lots["shipped"].code, "Deep groove ball bearing", "Test plant",
                      "88 Xinghu Street", "Wang Fang", "+86 512 6000 0000", "quality@plant.example"):  # fmt: skip
         assert expected in text, expected
     # the e-mail carries the same file as the stored report

@@ -67,6 +67,15 @@ def test_address_throttled_after_five_failures_with_different_names(client, make
 
 
 @pytest.mark.django_db
+def test_signing_in_to_ones_own_account_does_not_reset_the_address_count(client, make_user):
+    make_user("mallory")
+    for n in range(4):
+        _post(Client(), f"victim{n}", "wrong", "10.0.9.1")
+    assert _post(Client(), "mallory", PASSWORD, "10.0.9.1").status_code == 302
+    assert THROTTLED in _post(client, "victim9", "wrong", "10.0.9.1").content.decode()
+
+
+@pytest.mark.django_db
 def test_fifth_failure_answers_429_with_the_sign_in_page(client):
     for n in range(4):
         assert _post(client, f"x{n}", "wrong", "10.0.3.1").status_code == 200

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('compliance', '0002_append_only_triggers'),
-        ('inspection', '0003_merge_20261129_1821'),
+        ('inspection', '0004_spc_signal'),
         ('traceability', '0003_lotlink_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

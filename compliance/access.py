@@ -1,0 +1,211 @@
+"""The access log: who signed in (or tried), viewed a regulated record, exported or downloaded what, when
+and from where. Every event is one INSERT (`log_access`), so logging never slows a page.
+
+    from compliance.access import log_access, access_logged
+
+    @require("ncr.view")
+    @access_logged("nonconformance.ncr")          # one line on a regulated record's detail view
+    def ncr_detail(request, code): ...
+
+    log_access(request=request, kind=AccessKind.DOWNLOAD, obj=attachment)   # where a file is served
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.db.models.signals import post_init
+
+from .models import AccessEvent, AccessKind
+
+__all__ = ["AccessKind", "access_logged", "client_ip", "log_access"]
+
+
+def _trusted_networks():
+    nets = []
+    for item in getattr(settings, "QMS_TRUSTED_PROXIES", []) or []:
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            continue
+    return nets
+
+
+def _is_trusted(ip: str, nets) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr in net for net in nets)
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """The client's address. X-Forwarded-For is believed only when the direct peer is a trusted proxy
+    (settings.QMS_TRUSTED_PROXIES, addresses or networks), and then only up to the first untrusted hop:
+    anyone can send the header, so a value a client wrote itself is never taken."""
+    if request is None:
+        return None
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
+    nets = _trusted_networks()
+    if not remote or not nets or not _is_trusted(remote, nets):
+        return remote
+    forwarded = [h for h in (request.META.get("HTTP_X_FORWARDED_FOR", "") or "").split(",") if h.strip()]
+    for hop in reversed(forwarded):
+        ip = _valid_ip(hop)
+        if ip is None:
+            return remote
+        if not _is_trusted(ip, nets):
+            return ip
+    return remote
+
+
+def _label(obj) -> str:
+    return obj._meta.label_lower
+
+
+def _code(obj) -> str:
+    for attr in ("code", "number", "document_number", "username"):
+        value = getattr(obj, attr, None)
+        if value:
+            return str(value)[:100]
+    return str(obj.pk)
+
+
+def log_access(
+    *,
+    kind: str,
+    request=None,
+    user=None,
+    username: str = "",
+    obj=None,
+    model: str = "",
+    object_code: str = "",
+    object_pk="",
+    site_id: int | None = None,
+    report_key: str = "",
+    params: dict | None = None,
+    format: str = "",  # noqa: A002 - the export format, named as users see it
+) -> AccessEvent:
+    """Append one access event (one INSERT). `request` supplies the user, address, browser and path when
+    given; `obj` supplies the record type, code, id and site."""
+    if user is None and request is not None:
+        candidate = getattr(request, "user", None)
+        user = candidate if getattr(candidate, "is_authenticated", False) else None
+    if obj is not None:
+        model = model or _label(obj)
+        object_code = object_code or _code(obj)
+        object_pk = object_pk or obj.pk
+        site_id = site_id if site_id is not None else getattr(obj, "site_id", None)
+    meta = request.META if request is not None else {}
+    return AccessEvent.objects.create(
+        kind=kind,
+        user_id=user.pk if user is not None else None,
+        username=(user.get_username() if user is not None else username)[:150],
+        site_id=site_id,
+        model=model[:100],
+        object_code=str(object_code or "")[:100],
+        object_pk=str(object_pk if object_pk not in (None, "") else "")[:64],
+        report_key=report_key[:100],
+        params={str(k): str(v)[:200] for k, v in (params or {}).items()},
+        format=format[:10],
+        ip=client_ip(request),
+        user_agent=(meta.get("HTTP_USER_AGENT", "") or "")[:300],
+        path=(request.path if request is not None else "")[:300],
+    )
+
+
+# --- record page views -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Viewing:
+    model: type
+    lookup: str
+    value: str
+    instance: object = None
+
+
+_viewing: contextvars.ContextVar[_Viewing | None] = contextvars.ContextVar("qms_access_viewing", default=None)
+
+
+def _capture(sender, instance, **kwargs):
+    """While a logged view runs, remember the first instance of its record type whose lookup field
+    matches the URL: the page's own record, loaded by the view's site-scoped loader (no extra query)."""
+    viewing = _viewing.get()
+    if viewing is None or viewing.instance is not None or not isinstance(instance, viewing.model):
+        return
+    value = instance.pk if viewing.lookup == "pk" else instance.__dict__.get(viewing.lookup)
+    if value is not None and str(value) == viewing.value:
+        viewing.instance = instance
+
+
+def access_logged(model_label: str, *, kwarg: str = "code", lookup: str | None = None):
+    """Log a successful GET of a regulated record's page as a "view" access event.
+
+    `kwarg` names the URL argument that identifies the record, `lookup` the model field it matches
+    (default: the same name; "pk" for primary keys). The record's id and site come from the instance the
+    view itself loads; only pages answered with 200 are logged, htmx fragments are not."""
+    field = lookup or kwarg
+    state: dict = {}
+
+    def model_cls():
+        if "model" not in state:
+            from django.apps import apps
+
+            state["model"] = apps.get_model(model_label)
+            post_init.connect(_capture, sender=state["model"], dispatch_uid=f"access-capture-{model_label}")
+        return state["model"]
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method != "GET" or request.headers.get("HX-Request") == "true":
+                return view(request, *args, **kwargs)
+            viewing = _Viewing(model_cls(), field, str(kwargs.get(kwarg, "")))
+            token = _viewing.set(viewing)
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                _viewing.reset(token)
+            if response.status_code == 200:
+                instance = viewing.instance
+                log_access(
+                    request=request,
+                    kind=AccessKind.VIEW,
+                    model=model_label.lower(),
+                    obj=instance,
+                    object_code="" if instance is not None else viewing.value,
+                )
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+# --- sign-in, sign-out, failed sign-in (Django auth signals, connected in ComplianceConfig.ready) ------
+
+
+def on_user_logged_in(sender, request, user, **kwargs):
+    log_access(kind=AccessKind.SIGN_IN, request=request, user=user)
+
+
+def on_user_logged_out(sender, request, user, **kwargs):
+    if user is not None and getattr(user, "is_authenticated", False):
+        log_access(kind=AccessKind.SIGN_OUT, request=request, user=user)
+
+
+def on_user_login_failed(sender, credentials, request=None, **kwargs):
+    tried = str((credentials or {}).get("username", "") or "")
+    log_access(kind=AccessKind.SIGN_IN_FAILED, request=request, username=tried)
