@@ -290,15 +290,16 @@ def capa_actions_close(*, capa: Capa, user, criteria: str = "", check_due_on=Non
     return check
 
 
+@policy.door("capa.verify")
 def effectiveness_check_record(
     *, check: EffectivenessCheck, result: str, evidence: str, user, credential, today=None
 ) -> EffectivenessCheck:
     """Record the check, e-signed by someone other than the CAPA owner. "Not effective" reopens the CAPA."""
     capa = check.capa
-    policy.check(user, "capa.verify", capa.site)
     credential_check_owner(user=user, credential=credential)
     if user.pk == capa.owner_id:
         raise PermissionRefused(_("The CAPA owner cannot judge its effectiveness: someone else must sign."))
+    policy.check_decide(user, "capa.verify", capa.site, involved={"executed": capa.owner_id}, what=capa.code)
     if result not in (CheckResult.EFFECTIVE, CheckResult.NOT_EFFECTIVE):
         raise DomainError(_("Choose effective or not effective."))
     if not evidence.strip():
@@ -342,6 +343,7 @@ def effectiveness_check_record(
     return locked
 
 
+@policy.door("capa.close")
 def capa_close(*, capa: Capa, user, reason: str = "") -> Capa:
     """Close: only after the latest effectiveness check was recorded as effective."""
     _may_edit(user, capa)
@@ -358,8 +360,9 @@ def capa_close(*, capa: Capa, user, reason: str = "") -> Capa:
     return locked
 
 
+@policy.door("capa.cancel")
 def capa_cancel(*, capa: Capa, user, credential, reason: str) -> Capa:
-    policy.check(user, "capa.manage", capa.site)
+    policy.check_decide(user, "capa.cancel", capa.site)
     credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the CAPA."))

@@ -22,6 +22,7 @@ from compliance.signatures import signatures_with_validity
 from nonconformance.models import Complaint, Ncr
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 
@@ -101,6 +102,7 @@ def capa_list(request):
 
 
 @require("capa.manage")
+@create_once
 def capa_create(request):
     site_ids = policy.sites_for(request.user, "capa.manage")
     ncr = complaint = None
@@ -330,6 +332,7 @@ def capa_cancel(request, code):
 
 
 @require("scar.manage")
+@create_once
 def scar_create(request):
     site_ids = policy.sites_for(request.user, "scar.manage")
     ncr = None

@@ -50,6 +50,9 @@ class StationAdmin(RegulatedAdmin):
     def save_related(self, request, form, formsets, change):
         """The service set the inspectors already."""
 
+    def has_add_permission(self, request):
+        return False  # created and decided through the services only
+
 
 @admin.register(IpqcSchedule)
 class IpqcScheduleAdmin(RegulatedAdmin):

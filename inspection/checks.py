@@ -81,15 +81,19 @@ def _inspected_lot(lot):
 
 
 def release_check(lot) -> list[str]:
-    from .release_waivers import release_waiver
+    """The latest inspection of each stage must have passed, or its rejection must be settled for this
+    lot by a signed decision passed down as data (RejectionDecision: MRB use as is, regrade, concession)."""
+    from .models import RejectionDecision
 
     reasons = []
     inspected = _inspected_lot(lot)
     latest = _latest_by_stage(Inspection.objects.filter(lot=inspected))
-    if release_waiver(lot) is None:
-        for insp in latest.values():
-            if insp.status != InspectionStatus.ACCEPTED:
-                reasons.append(_state_reason(insp))
+    settled = set(RejectionDecision.objects.filter(lot=lot).values_list("inspection_id", flat=True))
+    for insp in latest.values():
+        if insp.status != InspectionStatus.ACCEPTED and not (
+            insp.status == InspectionStatus.REJECTED and insp.pk in settled
+        ):
+            reasons.append(_state_reason(insp))
     if lot.supplier_id and Stage.IQC not in latest and _plan_exists(lot.site_id, lot.part_id, Stage.IQC):
         reasons.append(_("Lot %(lot)s has no incoming inspection yet.") % {"lot": lot.code})
     if lot.work_order_id and Stage.FQC not in latest and _plan_exists(lot.site_id, lot.part_id, Stage.FQC):

@@ -578,6 +578,13 @@ class LotRelease(RegulatedModel):
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)
+    # An automatic release (site setting, never GMP) is made by the system actor; its evidence is the
+    # accepting inspection's signature. A person's release carries its own signature meaning "released".
+    automatic = models.BooleanField(_("automatic"), default=False)
+    evidence = models.ForeignKey(
+        "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("evidence"),
+    )  # fmt: skip
 
     objects = site_scoped_manager("lot__site")
 
@@ -587,6 +594,36 @@ class LotRelease(RegulatedModel):
 
     def __str__(self):
         return self.note_number
+
+
+class RejectionDecision(RegulatedModel):
+    """A signed decision that settles a rejected inspection for one lot (or the part split off it):
+    the MRB's use-as-is, regrade or concession, passed down as data by the deciding app. The lot is
+    releasable for `quantity` despite the rejection; the inspection hold on it is lifted with this record
+    as the reason. Append-only in practice: a decision is never edited, only recorded."""
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="rejection_decisions", verbose_name=_("inspection")
+    )
+    lot = models.ForeignKey("traceability.Lot", on_delete=models.PROTECT, related_name="+", verbose_name=_("lot"))
+    kind = models.CharField(_("decision"), max_length=30)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    reference = models.CharField(_("reference"), max_length=80)
+    text = models.CharField(_("text"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    objects = site_scoped_manager("lot__site")
+
+    class Meta:
+        verbose_name = _("decision on a rejection")
+        verbose_name_plural = _("decisions on rejections")
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "lot", "reference"], name="uniq_rejection_decision")
+        ]
+
+    def __str__(self):
+        return f"{self.reference} · {self.kind}"
 
 
 class ChartKind(models.TextChoices):

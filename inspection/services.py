@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -173,10 +174,15 @@ def characteristic_add(
         )
 
 
+@policy.door("plan.approve")
 def plan_approve(*, plan, user, credential, reason: str = "") -> InspectionPlan:
     """Approve a draft (e-signed, not by its author); the previous approved version becomes obsolete."""
-    policy.check(user, "inspection.plan_approve", plan.site)
-    policy.check_not_author(user, plan.created_by, what=_("this inspection plan"))
+    from compliance.signatures import credential_check_owner
+
+    credential_check_owner(user=user, credential=credential)
+    policy.check_decide(
+        user, "plan.approve", plan.site, involved={"authored": plan.created_by_id}, what=_("this inspection plan")
+    )
     with transaction.atomic(), audit_context(user=user, reason=reason or _("plan approved")):
         plan = InspectionPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != PlanStatus.DRAFT:
@@ -814,8 +820,10 @@ def _consequences(insp: Inspection, accepted: bool, why: str, user) -> None:
             lot_hold_place(
                 lot=lot, source="inspection", reference=insp.code, reason=why or _("inspection rejected"), user=user
             )
-        elif insp.stage == Stage.IQC and not insp.site.requires_qa_release and lot.status == "quarantine":
-            transaction.on_commit(lambda: _auto_release(insp.pk, user.pk))
+        else:
+            _settle_earlier_rejections(insp, user)
+            if insp.stage == Stage.IQC and insp.site.allows_auto_release and lot.status == "quarantine":
+                transaction.on_commit(lambda: _auto_release(insp.pk, user.pk))
     if insp.stage == Stage.IPQC:
         if not accepted:
             LineStop.objects.create(
@@ -843,70 +851,200 @@ def _consequences(insp: Inspection, accepted: bool, why: str, user) -> None:
     transaction.on_commit(lambda: signal.send(sender=Inspection, inspection=insp))
 
 
-def _auto_release(inspection_id: int, user_id: int) -> None:
-    """After an accepted IQC at a site without separate QA release: release the lot to stock."""
-    from qms.core.models import User
-    from traceability.services import lot_release
+def _settle_earlier_rejections(insp: Inspection, user) -> None:
+    """An accepted (re-)inspection settles the earlier rejections of the same stage on the same lot: the
+    holds they placed follow their cause and are lifted. Holds of other causes (the NCR) stay."""
+    from traceability.models import LotHold
+    from traceability.services import lot_hold_lift
 
-    insp = Inspection.objects.select_related("lot").get(pk=inspection_id)
-    user = User.objects.get(pk=user_id)
-    with audit_context(user=user, reason=_("IQC %(c)s accepted") % {"c": insp.code}):
-        try:
-            lot_release(lot=insp.lot, user=None, reason=_("IQC %(c)s accepted") % {"c": insp.code})
-        except DomainError as exc:  # another hold or check: the lot stays in quarantine, say why
-            notification_send(
-                recipients=[user],
-                site=insp.site,
-                level="warn",
-                subject=LazyFormat(gettext_lazy("Lot %(lot)s accepted but not released"), lot=insp.lot.code),
-                body=exc.message,
-                dedup_key=f"insp-autorelease-{insp.pk}",
-            )
+    earlier = set(
+        Inspection.objects.filter(lot=insp.lot, stage=insp.stage, status=InspectionStatus.REJECTED)
+        .exclude(pk=insp.pk)
+        .values_list("code", flat=True)
+    )
+    if not earlier:
+        return
+    reason = _("%(c)s accepted after re-inspection") % {"c": insp.code}
+    for hold in LotHold.objects.filter(lot=insp.lot, source="inspection", reference__in=earlier, lifted_at=None):
+        lot_hold_lift(hold=hold, reason=reason, user=user, cause="inspection")
+
+
+def _auto_release(inspection_id: int, user_id: int) -> None:
+    """After commit of an accepted IQC at a site that permits automatic release; when something else
+    still blocks the lot, the inspector is told why and the lot waits for a signed release."""
+    from qms.core.models import User
+
+    insp = Inspection.objects.select_related("lot", "site").get(pk=inspection_id)
+    try:
+        lot_release_auto(inspection=insp)
+    except DomainError as exc:
+        notification_send(
+            recipients=[User.objects.get(pk=user_id)],
+            site=insp.site,
+            level="warn",
+            subject=LazyFormat(gettext_lazy("Lot %(lot)s accepted but not released"), lot=insp.lot.code),
+            body=exc.message,
+            dedup_key=f"insp-autorelease-{insp.pk}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Release
+# Release: one door for people (`lot_release_sign`), one for the system where the site permits it
 
 
+def release_involvement(lot) -> dict:
+    """Who played a part in the lot's inspections (segregation of duties for its release): everyone who
+    inspected it (recorded values, completed or signed an inspection) and the authors of the plans used.
+    A lot split off another was inspected as part of its origin."""
+    from compliance.models import Signature
+
+    from .checks import _inspected_lot
+
+    inspected_lot = _inspected_lot(lot)
+    insps = Inspection.objects.filter(lot_id__in={lot.pk, inspected_lot.pk})
+    inspected = set(insps.exclude(inspector=None).values_list("inspector_id", flat=True))
+    inspected |= set(
+        Measurement.objects.filter(inspection__in=insps).values_list("recorded_by_id", flat=True).distinct()
+    )
+    inspected |= set(
+        Signature.objects.filter(
+            model=Inspection._meta.label_lower, object_id__in=[str(pk) for pk in insps.values_list("pk", flat=True)]
+        ).values_list("signer_id", flat=True)
+    )
+    authored = set(
+        InspectionPlan.objects.filter(pk__in=insps.values("plan_id"))
+        .exclude(created_by=None)
+        .values_list("created_by_id", flat=True)
+    )
+    return {"inspected": inspected - {None}, "authored": authored - {None}}
+
+
+def _already_released(lot, existing) -> InspectionError:
+    return InspectionError(
+        _("Lot %(lot)s was already released by %(who)s at %(when)s (%(note)s).")
+        % {
+            "lot": lot.code,
+            "who": existing.released_by,
+            "when": timezone.localtime(existing.released_at).strftime("%Y-%m-%d %H:%M"),
+            "note": existing.note_number,
+        }
+    )
+
+
+@policy.door("lot.release")
 def lot_release_sign(*, lot, user, credential, reason: str = "") -> LotRelease:
-    """E-signed release of a lot: every required inspection passed, no active hold, not by an inspector
-    of the lot. The lot row is locked; two people releasing at once end with one release."""
+    """The one door for releasing a lot: e-signed (meaning "released") by someone with release authority at
+    the lot's site who did not inspect the lot or author its plan; every required inspection passed or was
+    settled by a signed MRB decision, no active hold. The lot row is locked and the state re-checked: two
+    people releasing at once end with one release, and a released lot cannot be released again."""
+    from compliance.signatures import credential_check_owner
     from traceability.models import Lot
-    from traceability.services import lot_release
+    from traceability.services import lot_status_release
 
-    policy.check(user, "inspection.release", lot.site)
+    credential_check_owner(user=user, credential=credential)
     with transaction.atomic(), audit_context(user=user, reason=reason or _("lot released")):
-        lot = Lot.objects.select_for_update().get(pk=lot.pk)
+        lot = Lot.objects.select_for_update().select_related("site").get(pk=lot.pk)
+        policy.check_decide(
+            user, "lot.release", lot.site, involved=release_involvement(lot), what=_("lot %(lot)s") % {"lot": lot.code}
+        )
         existing = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
         if existing:
+            raise _already_released(lot, existing)
+        if lot.status != "quarantine":
             raise InspectionError(
-                _("Lot %(lot)s was already released by %(who)s at %(when)s (%(note)s).")
-                % {
-                    "lot": lot.code,
-                    "who": existing.released_by,
-                    "when": timezone.localtime(existing.released_at).strftime("%Y-%m-%d %H:%M"),
-                    "note": existing.note_number,
-                }
-            )
-        inspectors = set(
-            Inspection.objects.filter(lot=lot).exclude(inspector=None).values_list("inspector_id", flat=True)
-        )
-        if user.pk in inspectors:
-            raise InspectionError(
-                _("You inspected lot %(lot)s, so you cannot release it. Another authorised person must release it.")
-                % {"lot": lot.code}
+                _("Lot %(lot)s is %(st)s; only a lot in quarantine can be released.")
+                % {"lot": lot.code, "st": lot.get_status_display()}
             )
         release = LotRelease.objects.create(
             lot=lot, note_number=random_code(LotRelease, "REL", field="note_number"), released_by=user, reason=reason
         )
-        signature_record(credential=credential, instance=release, meaning="released", reason=reason, role="QA release")
-        if lot.status == "quarantine":
-            lot_release(lot=lot, user=user, reason=reason or _("QA release %(n)s") % {"n": release.note_number})
-        elif lot.status != "released":
-            raise InspectionError(
-                _("Lot %(lot)s is %(st)s and cannot be released.") % {"lot": lot.code, "st": lot.get_status_display()}
-            )
+        signature = signature_record(
+            credential=credential, instance=release, meaning="released", reason=reason, role="QA release"
+        )
+        lot_status_release(
+            lot=lot, user=user, reason=reason or _("QA release %(n)s") % {"n": release.note_number}, signature=signature
+        )
     return release
+
+
+@policy.door("lot.release_auto")
+def lot_release_auto(*, inspection) -> LotRelease:
+    """Automatic release after an accepted IQC, only where the site permits it (never GMP): recorded under
+    the system actor, with the accepting inspection's signature as its evidence."""
+    from compliance.signatures import signatures_for
+    from qms.core.services import system_actor
+    from traceability.models import Lot
+    from traceability.services import lot_status_release
+
+    actor = system_actor()
+    why = _("IQC %(c)s accepted") % {"c": inspection.code}
+    with transaction.atomic(), audit_context(user=actor, reason=why, source="system"):
+        insp = Inspection.objects.select_related("site").get(pk=inspection.pk)
+        if insp.lot_id is None or insp.stage != Stage.IQC or insp.status != InspectionStatus.ACCEPTED:
+            raise InspectionError(_("Only an accepted incoming inspection of a lot can release it automatically."))
+        lot = Lot.objects.select_for_update().select_related("site").get(pk=insp.lot_id)
+        if not lot.site.allows_auto_release:
+            raise InspectionError(
+                _("Site %(s)s does not permit automatic release: lot %(lot)s waits for a signed release.")
+                % {"s": lot.site.code, "lot": lot.code}
+            )
+        existing = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
+        if existing:
+            raise _already_released(lot, existing)
+        evidence = [sg for sg in signatures_for(insp) if sg.meaning == "approved"]
+        if not evidence:
+            raise InspectionError(_("Inspection %(c)s has no acceptance signature.") % {"c": insp.code})
+        release = LotRelease.objects.create(
+            lot=lot,
+            note_number=random_code(LotRelease, "REL", field="note_number"),
+            released_by=actor,
+            reason=why,
+            automatic=True,
+            evidence=evidence[-1],
+        )
+        lot_status_release(lot=lot, user=actor, reason=why, signature=evidence[-1])
+    return release
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Decisions on rejections (passed down as data by the MRB)
+
+
+def rejection_decide(*, lot, kind: str, quantity, reference: str, text: str, user) -> list:
+    """Record that a signed decision (`reference`, e.g. an NCR's MRB disposition: use as is, regrade,
+    concession) settles the rejected inspections of `lot` (or of the lot it was split off) for this lot,
+    and lift the holds those rejections placed on it. The lot becomes releasable for its quantity; the
+    release itself is still the signed release. Idempotent per (inspection, lot, reference)."""
+    from traceability.models import LotHold
+    from traceability.services import lot_hold_lift
+
+    from .checks import _inspected_lot, _latest_by_stage
+    from .models import RejectionDecision
+
+    inspected = _inspected_lot(lot)
+    rejected = [
+        i
+        for i in _latest_by_stage(Inspection.objects.filter(lot=inspected)).values()
+        if i.status == InspectionStatus.REJECTED
+    ]
+    decided = []
+    with transaction.atomic(), audit_context(user=user, reason=text or reference):
+        for insp in rejected:
+            row, _created = RejectionDecision.objects.get_or_create(
+                inspection=insp,
+                lot=lot,
+                reference=reference[:80],
+                defaults={"kind": kind, "quantity": Decimal(str(quantity)), "text": text[:300], "decided_by": user},
+            )
+            decided.append(row)
+        codes = set(
+            Inspection.objects.filter(lot_id__in={lot.pk, inspected.pk}, status=InspectionStatus.REJECTED).values_list(
+                "code", flat=True
+            )
+        )
+        for hold in LotHold.objects.filter(lot=lot, source="inspection", reference__in=codes, lifted_at=None):
+            lot_hold_lift(hold=hold, reason=text or reference, user=user, cause="inspection")
+    return decided
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -361,13 +361,21 @@ def release(request, lot_code):
 
     with previewing_signed_release():
         reasons = [] if lot.status == "released" else lot_release_reasons(lot)
-    rel = LotRelease.objects.filter(lot=lot).select_related("released_by").first()
+    rel = LotRelease.objects.filter(lot=lot).select_related("released_by", "evidence").first()
+    offer = policy.decision_offer(
+        request.user,
+        "lot.release",
+        lot.site,
+        involved=services.release_involvement(lot),
+        what=_("lot %(lot)s") % {"lot": lot.code},
+    )
     return render(
         request,
         "inspection/release.html",
         {
             "lot": lot,
             "form": form,
+            "offer": offer,
             "reasons": reasons,
             "results": selectors.results_for_lots([lot.pk]).get(lot.pk, []),
             "release": rel,

@@ -41,7 +41,6 @@ def trace_overlay(lot_ids):
 
 def connect() -> None:
     from inspection.coa_notes import register_coa_note_provider
-    from inspection.release_waivers import register_release_waiver
     from inspection.signals import inspection_rejected
     from traceability.overlays import register_overlay
 
@@ -49,7 +48,4 @@ def connect() -> None:
 
     register_overlay(trace_overlay)
     register_coa_note_provider(concessions_for_lots)
-    from .services import concession_release_waiver
-
-    register_release_waiver(concession_release_waiver)
     inspection_rejected.connect(on_inspection_rejected, dispatch_uid="nonconformance.inspection_rejected")

@@ -6,14 +6,12 @@ record inside `transaction.atomic()` with the row locked, under `audit_context` 
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -366,9 +364,10 @@ def ncr_submit_to_mrb(*, ncr: Ncr, user, reason: str = "") -> Disposition:
     return disposition
 
 
+@policy.door("ncr.cancel")
 def ncr_cancel(*, ncr: Ncr, user, credential, reason: str) -> Ncr:
     """Cancel (e.g. raised in error): e-signed, with a reason; lifts the NCR's holds."""
-    policy.check(user, "ncr.manage", ncr.site)
+    policy.check_decide(user, "ncr.cancel", ncr.site)
     credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the NCR."))
@@ -389,11 +388,11 @@ def _lift_holds(ncr: Ncr, *, user, reason: str) -> int:
 
     lifted = 0
     for link in ncr.ncr_lots.select_related("hold").filter(hold__isnull=False, hold__lifted_at__isnull=True):
-        lot_hold_lift(hold=link.hold, reason=reason, user=user)
+        lot_hold_lift(hold=link.hold, reason=reason, user=user, cause="ncr")
         lifted += 1
     # holds copied onto lots split off a held lot carry the NCR's reference too
     for hold in LotHold.objects.filter(source="ncr", reference=ncr.code, lifted_at__isnull=True):
-        lot_hold_lift(hold=hold, reason=reason, user=user)
+        lot_hold_lift(hold=hold, reason=reason, user=user, cause="ncr")
         lifted += 1
     return lifted
 
@@ -579,6 +578,7 @@ def mrb_roles_user_may_sign(user, disposition: Disposition) -> list[str]:
     return [r for r in disposition.required_roles if r not in decided and held & MRB_ROLE_HOLDERS[r]]
 
 
+@policy.door("mrb.sign")
 def mrb_decide(
     *, disposition: Disposition, mrb_role: str, vote: str, user, credential, comment: str = ""
 ) -> MrbDecision:
@@ -586,9 +586,8 @@ def mrb_decide(
     role has approved; a rejection sends it back to draft with the reason."""
     disposition = Disposition.objects.select_related("ncr__site", "ncr__created_by").get(pk=disposition.pk)
     ncr = disposition.ncr
-    policy.check(user, "mrb.sign", ncr.site)
     credential_check_owner(user=user, credential=credential)
-    policy.check_not_author(user, ncr.created_by, what=ncr.code)
+    policy.check_decide(user, "mrb.sign", ncr.site, involved={"authored": ncr.created_by_id}, what=ncr.code)
     if vote not in MrbVote.values:
         raise DomainError(_("Choose approve or reject."))
     if vote == MrbVote.REJECT and not comment.strip():
@@ -662,6 +661,7 @@ def mrb_decide(
     return decision
 
 
+@policy.door("disposition.execute")
 def disposition_line_execute(
     *,
     line: DispositionLine,
@@ -671,30 +671,44 @@ def disposition_line_execute(
     return_reference: str = "",
     returned_on=None,
 ) -> DispositionLine:
-    """Carry out one approved disposition line."""
+    """Carry out one approved disposition line, once: the line is locked and its state re-checked on the
+    locked row, so the same line sent by concurrent requests takes effect once.
+
+    What each decision does to the lot (holds follow their cause):
+    - use as is, regrade, concession: the decided quantity becomes releasable: the rejection is settled for
+      it as data (inspection.rejection_decide); when less than the lot remains, that quantity is split off
+      and the NCR's hold lifted on the split-off lot; a whole lot waits for the NCR to close. The release
+      itself is the signed release.
+    - rework, repair: a re-inspection is created; when it is accepted the rejection's hold is lifted.
+    - scrap, return to supplier: the decided quantity leaves stock (the lot, or the part split off, is rejected).
+    """
     line = DispositionLine.objects.select_related("disposition__ncr__site", "lot").get(pk=line.pk)
-    disposition = line.disposition
-    ncr = disposition.ncr
-    policy.check(user, "ncr.manage", ncr.site)
-    if disposition.status != DispositionStatus.APPROVED or ncr.status != NcrStatus.DISPOSITIONED:
-        raise DomainError(_("The disposition takes effect only when all required signatures are in."))
-    if line.voided:
-        raise DomainError(_("This line was removed from the disposition."))
-    if line.is_executed:
-        raise DomainError(_("This disposition line has been carried out already."))
-    qty = Decimal(str(quantity)) if quantity not in (None, "") else line.quantity
-    if qty <= 0 or qty > line.quantity:
-        raise DomainError(
-            _("The executed quantity must be above zero and at most %(q)s.") % {"q": fmt_qty(line.quantity)}
-        )
-    if line.kind == DispositionType.CONCESSION and line.concession_expires_on:
-        if line.concession_expires_on < timezone.localdate():
-            raise DomainError(_("The concession expired on %(d)s.") % {"d": line.concession_expires_on})
+    ncr = line.disposition.ncr
+    policy.check_decide(user, "disposition.execute", ncr.site)
     if line.kind == DispositionType.RETURN_TO_SUPPLIER and not return_reference.strip():
         raise DomainError(_("Record the return shipment reference (delivery note or RMA number)."))
-    lot = line.lot or (ncr.ncr_lots.select_related("lot").first().lot if ncr.ncr_lots.exists() else None)
     with transaction.atomic(), audit_context(user=user, reason=note or _("disposition executed")):
-        locked = DispositionLine.objects.select_for_update().get(pk=line.pk)
+        locked = DispositionLine.objects.select_for_update().select_related("disposition").get(pk=line.pk)
+        disposition = locked.disposition
+        ncr = Ncr.objects.select_related("site").get(pk=disposition.ncr_id)
+        if disposition.status != DispositionStatus.APPROVED or ncr.status != NcrStatus.DISPOSITIONED:
+            raise DomainError(_("The disposition takes effect only when all required signatures are in."))
+        if locked.voided:
+            raise DomainError(_("This line was removed from the disposition."))
+        if locked.is_executed:
+            raise DomainError(
+                _("This disposition line was carried out already by %(who)s.") % {"who": locked.executed_by}
+            )
+        qty = Decimal(str(quantity)) if quantity not in (None, "") else locked.quantity
+        if qty <= 0 or qty > locked.quantity:
+            raise DomainError(
+                _("The executed quantity must be above zero and at most %(q)s.") % {"q": fmt_qty(locked.quantity)}
+            )
+        if locked.kind == DispositionType.CONCESSION and locked.concession_expires_on:
+            if locked.concession_expires_on < timezone.localdate():
+                raise DomainError(_("The concession expired on %(d)s.") % {"d": locked.concession_expires_on})
+        first = ncr.ncr_lots.select_related("lot").first()
+        lot = locked.lot or (first.lot if first else None)
         locked.executed_at = timezone.now()
         locked.executed_by = user
         locked.executed_quantity = qty
@@ -704,52 +718,62 @@ def disposition_line_execute(
         if locked.kind == DispositionType.RETURN_TO_SUPPLIER:
             locked.return_reference = return_reference.strip()
             locked.returned_on = returned_on or timezone.localdate()
-        if locked.kind == DispositionType.CONCESSION and lot is not None:
-            locked.released_lot = _concession_release_part(ncr=ncr, lot=lot, quantity=qty, user=user)
+        if locked.kind in RELEASABLE_KINDS and lot is not None:
+            locked.released_lot = _make_releasable(ncr=ncr, line=locked, lot=lot, quantity=qty, user=user)
+        if locked.kind in ENDING_KINDS and lot is not None:
+            _end_quantity(ncr=ncr, line=locked, lot=lot, quantity=qty, user=user)
         locked.save(reason=note or _("disposition executed"))
         if locked.kind == DispositionType.RETURN_TO_SUPPLIER:
             signals.supplier_return_executed.send(sender=DispositionLine, line=locked, ncr=ncr, user=user)
     return locked
 
 
-def _concession_release_part(*, ncr: Ncr, lot, quantity: Decimal, user):
-    """A concession (特采) releases only the conceded quantity: when less than what remains of the lot is
-    conceded, that quantity is split off into a new lot (which inherits every hold), the NCR's hold is
-    lifted on the split-off lot only and it is released; the rest of the lot stays held. Returns the
-    released lot, or None when the whole lot was conceded (its hold is lifted when the NCR closes).
-    A release refused for another reason (another hold, a gate) refuses the execution with the reasons."""
-    from traceability.models import LotHold
+RELEASABLE_KINDS = (DispositionType.USE_AS_IS, DispositionType.REGRADE, DispositionType.CONCESSION)
+ENDING_KINDS = (DispositionType.SCRAP, DispositionType.RETURN_TO_SUPPLIER)
+
+
+def _part_for(*, ncr: Ncr, line: DispositionLine, lot, quantity: Decimal, user):
+    """The lot that carries this line's quantity: the lot itself when the line covers what remains of it,
+    else that quantity split off (the split-off lot inherits every hold)."""
     from traceability.selectors import lot_remaining
-    from traceability.services import lot_hold_lift, lot_release, lot_split
+    from traceability.services import lot_split
 
     if quantity >= lot_remaining(lot):
-        return None
-    reason = _("concession %(ncr)s") % {"ncr": ncr.code}
-    part = lot_split(lot=lot, quantity=quantity, user=user, reason=reason)
-    # The signed MRB decision overrides this NCR's hold and the rejected inspection behind it, for the
-    # conceded quantity only. Holds for other reasons (recall, expiry, another NCR) still block.
-    lifted = LotHold.objects.filter(lot=part, lifted_at__isnull=True).filter(
-        Q(source="ncr", reference=ncr.code) | Q(source="inspection")
+        return lot, False
+    reason = _("%(kind)s %(ncr)s") % {"kind": line.get_kind_display(), "ncr": ncr.code}
+    return lot_split(lot=lot, quantity=quantity, user=user, reason=reason), True
+
+
+def _make_releasable(*, ncr: Ncr, line: DispositionLine, lot, quantity: Decimal, user):
+    """Use as is, regrade, concession (特采): the signed MRB decision settles the rejection for the decided
+    quantity, passed down as data; the part split off loses this NCR's hold (its decision is carried out),
+    a whole lot keeps it until the NCR closes. Returns the lot that became releasable."""
+    from inspection.services import rejection_decide
+    from traceability.models import LotHold
+    from traceability.services import lot_hold_lift
+
+    part, split = _part_for(ncr=ncr, line=line, lot=lot, quantity=quantity, user=user)
+    text = _("Released under %(kind)s %(ncr)s") % {"kind": line.get_kind_display(), "ncr": ncr.code}
+    rejection_decide(
+        lot=part, kind=line.kind, quantity=quantity, reference=f"{ncr.code}/{line.pk}", text=text, user=user
     )
-    for hold in lifted:
-        lot_hold_lift(hold=hold, reason=reason, user=user)
-    token = _concession_releases.set({**(_concession_releases.get() or {}), part.pk: ncr.code})
-    try:
-        return lot_release(lot=part, user=user, reason=reason)
-    finally:
-        _concession_releases.reset(token)
+    if split:
+        for hold in LotHold.objects.filter(lot=part, source="ncr", reference=ncr.code, lifted_at=None):
+            lot_hold_lift(hold=hold, reason=text, user=user, cause="ncr")
+    return part
 
 
-# Lots being released right now under a signed concession: {lot id: NCR code}. Read by the release
-# waiver that nonconformance registers with inspection (integrations.concession_release_waiver).
-_concession_releases: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "ncr_concession_releases", default=None
-)
+def _end_quantity(*, ncr: Ncr, line: DispositionLine, lot, quantity: Decimal, user) -> None:
+    """Scrap, return to supplier: the decided quantity leaves stock for good."""
+    from traceability.services import lot_reject
 
-
-def concession_release_waiver(lot) -> str | None:
-    code = (_concession_releases.get() or {}).get(lot.pk)
-    return _("Released under concession %(ncr)s") % {"ncr": code} if code else None
+    part, _split = _part_for(ncr=ncr, line=line, lot=lot, quantity=quantity, user=user)
+    lot_reject(
+        lot=part,
+        user=user,
+        reason=_("%(kind)s %(ncr)s") % {"kind": line.get_kind_display(), "ncr": ncr.code},
+        cause="ncr",
+    )
 
 
 def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
@@ -761,10 +785,21 @@ def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
     return getattr(inspection, "code", None) or str(inspection.pk)
 
 
+def _ncr_involvement(ncr: Ncr) -> dict:
+    executed = set(
+        DispositionLine.objects.filter(disposition__ncr=ncr, executed_by__isnull=False).values_list(
+            "executed_by_id", flat=True
+        )
+    )
+    return {"authored": ncr.created_by_id, "executed": executed}
+
+
+@policy.door("ncr.verify")
 def ncr_verify(*, ncr: Ncr, user, credential, reason: str = "") -> Ncr:
-    """Verify the disposition was carried out (e-signed)."""
-    policy.check(user, "ncr.manage", ncr.site)
+    """Verify the disposition was carried out (e-signed), by someone who neither raised the NCR nor
+    carried out any of its disposition lines."""
     credential_check_owner(user=user, credential=credential)
+    policy.check_decide(user, "ncr.verify", ncr.site, involved=_ncr_involvement(ncr), what=ncr.code)
     disposition = Disposition.objects.filter(ncr=ncr).first()
     if disposition is None:
         raise DomainError(_("Only a dispositioned NCR can be verified."))
@@ -783,9 +818,11 @@ def ncr_verify(*, ncr: Ncr, user, credential, reason: str = "") -> Ncr:
     return locked
 
 
+@policy.door("ncr.close")
 def ncr_close(*, ncr: Ncr, user, reason: str = "") -> Ncr:
-    """Close a verified NCR and lift its holds."""
-    policy.check(user, "ncr.manage", ncr.site)
+    """Close a verified NCR and lift its holds (they follow the NCR), not by whoever carried out its
+    disposition."""
+    policy.check_decide(user, "ncr.close", ncr.site, involved=_ncr_involvement(ncr), what=ncr.code)
     with transaction.atomic(), audit_context(user=user, reason=reason or _("NCR closed")):
         locked = Ncr.objects.select_for_update().get(pk=ncr.pk)
         _require(locked, "close", _("Only a verified NCR can be closed."))
@@ -967,12 +1004,13 @@ def complaint_close(*, complaint: Complaint, user, reason: str = "") -> Complain
     )
 
 
+@policy.door("complaint.cancel")
 def complaint_cancel(*, complaint: Complaint, user, reason: str, credential) -> Complaint:
     """Cancel a complaint raised in error: with a reason, e-signed by the person deciding."""
     credential_check_owner(user=user, credential=credential)
     if not reason.strip():
         raise DomainError(_("Give the reason for cancelling the complaint."))
-    policy.check(user, "complaints.manage", complaint.site)
+    policy.check_decide(user, "complaint.cancel", complaint.site)
     message = _("Only an open complaint can be cancelled.")
     _require(complaint, "cancel", message)
     with transaction.atomic(), audit_context(user=user, reason=reason):

@@ -20,6 +20,7 @@ from compliance.forms import SignatureForm
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
@@ -150,6 +151,7 @@ def defect_pareto(request):
 
 
 @require("ncr.create")
+@create_once
 def ncr_create(request):
     site_ids = policy.sites_for(request.user, "ncr.create")
     form = NcrForm(request.POST or None, site_ids=site_ids)
@@ -515,6 +517,7 @@ def complaint_list(request):
 
 
 @require("complaints.manage")
+@create_once
 def complaint_create(request):
     site_ids = policy.sites_for(request.user, "complaints.manage")
     form = ComplaintForm(request.POST or None, site_ids=site_ids, initial={"received_on": timezone.localdate()})
@@ -571,6 +574,7 @@ def complaint_detail(request, code):
 
 @require("ncr.create")
 @require_POST
+@create_once
 def complaint_open_ncr(request, code):
     complaint = _complaint(request, code, "ncr.create")
     try:

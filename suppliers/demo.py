@@ -177,8 +177,8 @@ def seed_suppliers() -> None:
             )
             if target == "under_evaluation" and cert_type != CT.BUSINESS_LICENCE:
                 continue  # left awaiting review
-            services.certificate_accept(
-                certificate=cert, user=sqe, comment="Checked against issuer register", on=issued
+            services.certificate_accept(  # reviewed by someone other than the uploader
+                certificate=cert, user=qm, comment="Checked against issuer register", on=issued
             )
         if target == "under_evaluation":
             continue
@@ -203,8 +203,8 @@ def seed_suppliers() -> None:
         if target == "conditional":
             services.supplier_approve_conditionally(
                 supplier=supplier,
-                user=sqe,
-                credential=sign(sqe),
+                user=qm,
+                credential=sign(qm),
                 reason="Second source; capacity audit pending / 第二货源，产能审核待完成",
                 until=today + datetime.timedelta(days=90),
             )

@@ -226,6 +226,7 @@ def supplier_available_decisions(supplier) -> list[str]:
     return [t.name for t in supplier.get_available_status_transitions()]
 
 
+@policy.door("supplier.decide")
 def _supplier_decide(
     *, supplier, action: str, user, credential, reason: str, on=None, **kwargs
 ) -> SupplierStatusChange:
@@ -260,6 +261,15 @@ def _supplier_decide(
             raise DomainError(_("A conditional approval needs an end date in the future."), field="until")
         if until > _today(on) + datetime.timedelta(days=366):
             raise DomainError(_("A conditional approval may last at most one year."), field="until")
+    # Segregation of duties: whoever created the supplier does not approve (or reinstate) it.
+    if action in ("approve", "approve_conditionally", "reinstate"):
+        policy.check_segregation(
+            user,
+            decision="supplier.decide",
+            involved={"authored": supplier.created_by_id},
+            what=_("supplier %(c)s") % {"c": supplier.code},
+            site=(_site_ids(supplier) or [None])[0],
+        )
     role = _signing_role(user, "suppliers.approve", supplier)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
@@ -397,10 +407,19 @@ def certificate_upload(
     return cert
 
 
+@policy.door("certificate.accept")
 def certificate_accept(*, certificate, user, comment: str = "", on=None) -> Certificate:
     """The reviewer confirms the certificate is genuine and fits; it then counts in the checklist, older
-    certificates of the same type are superseded, and an automatic suspension it cures is lifted."""
+    certificates of the same type are superseded, and an automatic suspension it cures is lifted.
+    Not by whoever uploaded it."""
     check_supplier_perm(user, "suppliers.certificates", certificate.supplier)
+    policy.check_segregation(
+        user,
+        decision="certificate.accept",
+        involved={"uploaded": certificate.uploaded_by_id},
+        what=_("certificate %(n)s") % {"n": certificate.number},
+        site=(_site_ids(certificate.supplier) or [None])[0],
+    )
     if certificate.status != CertificateStatus.PENDING_REVIEW:
         raise DomainError(_("Only a certificate awaiting review can be accepted."))
     today = _today(on)
@@ -953,6 +972,7 @@ def ppap_return(*, submission, user, reason: str) -> PpapSubmission:
     return locked
 
 
+@policy.door("ppap.decide")
 def _ppap_decide(*, submission, action, user, credential, reason, meaning, asl_action=None, **kwargs):
     check_supplier_perm(user, "suppliers.ppap_approve", submission.supplier)
     _check_credential(credential, user)
@@ -962,7 +982,12 @@ def _ppap_decide(*, submission, action, user, credential, reason, meaning, asl_a
             _("This PPAP is %(status)s; that decision is not possible.") % {"status": submission.get_status_display()}
         )
     # Segregation of duties: the warrant is not approved by whoever submitted the package.
-    policy.check_not_author(user, submission.submitted_by, what=_("the PPAP submission %(c)s") % {"c": submission.code})
+    policy.check_segregation(
+        user,
+        decision="ppap.decide",
+        involved={"submitted": submission.submitted_by_id},
+        what=_("the PPAP submission %(c)s") % {"c": submission.code},
+    )
     elements = list(submission.elements.all())
     if action in ("approve", "approve_interim"):
         psw = next(e for e in elements if e.number == ppap_rules.PSW)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from compliance.access import access_logged
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.models import Site
 from qms.core.uploads import file_response
 from qms.core.views_auth import require
@@ -130,6 +131,7 @@ def supplier_list(request):
 
 
 @require("suppliers.change")
+@create_once
 def supplier_create(request):
     form = SupplierForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -412,6 +414,7 @@ def certificate_download(request, pk):
 
 
 @require("suppliers.change")
+@create_once
 def asl_create(request, pk):
     supplier = _supplier(request, pk, "suppliers.change")
     form = AslCreateForm(request.POST or None)
@@ -492,6 +495,7 @@ def asl_decide(request, pk, action):
 
 
 @require("suppliers.change")
+@create_once
 def ppap_create(request, pk):
     supplier = _supplier(request, pk, "suppliers.change")
     form = PpapCreateForm(request.POST or None, initial={"part": request.GET.get("part")})

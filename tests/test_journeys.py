@@ -132,8 +132,11 @@ def test_iqc_reject_through_mrb_concession_releases_only_the_conceded_quantity(
     line = ncr_services.disposition_line_execute(line=line, user=qe, note="use as is, customer agreed")
     released = line.released_lot
     assert released is not None and split_origin(released) == lot
-    assert released.status == "released" and released.quantity == 200
-    assert lot_can_ship(lot=released).ok
+    assert released.status == "quarantine" and released.quantity == 200 and not released.is_on_hold
+    # releasable for the conceded quantity; the release is the one signed door
+    inspection_services.lot_release_sign(lot=released, user=people["qm"], credential=insp_f.cred(people["qm"]))
+    released.refresh_from_db()
+    assert released.status == "released" and lot_can_ship(lot=released).ok
     lot.refresh_from_db()
     assert lot.quantity == 800 and lot.status == "quarantine" and lot.is_on_hold
     assert not lot_can_ship(lot=lot).ok

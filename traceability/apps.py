@@ -25,7 +25,7 @@ class TraceabilityConfig(AppConfig):
 
         register_nav_item(NavItem("lots", _("Lots"), "traceability:lots", "lots.view", order=30))
         register_nav_item(NavItem("trace", _("Trace"), "traceability:trace", "trace.view", order=31))
-        register_nav_item(NavItem("recalls", _("Recalls"), "traceability:recalls", "recall.manage", order=32))
+        register_nav_item(NavItem("recalls", _("Recalls"), "traceability:recalls", "recall.view", order=32))
         register_scan_resolver(ScanResolver("lot", resolve_scan, order=20))
         register_demo_seeder(DemoSeeder("traceability", seed_traceability, order=200))
         register_import_kind(importers.LotImport())

@@ -30,7 +30,11 @@ class LotReceiveForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    source = forms.ChoiceField(label=_("Source"), choices=HoldSource.choices, initial=HoldSource.MANUAL)
+    # A hold placed by hand is a manual hold (its reference may name the NCR or complaint behind it): holds of
+    # an NCR, an inspection, a recall or expiry are placed and lifted by their cause's service.
+    source = forms.ChoiceField(
+        label=_("Source"), choices=[(HoldSource.MANUAL, HoldSource.MANUAL.label)], initial=HoldSource.MANUAL
+    )
     reference = forms.CharField(label=_("Reference"), max_length=60, required=False)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -3,8 +3,9 @@
 Validation is set-based: `prepare` loads what the rows refer to in a few queries (chunked IN lists),
 `validate_row` is pure Python, `write` uses bulk_create (the audit trail records it in bulk). Imported
 lots skip the receipt gate (they are history) and land in quarantine at the default site. A row with
-status `released` needs the importing user's release authority (`lots.release`) at that row's site and
-is released through `lot_release` (every release gate applies) with the reason "history import".
+status `released` is refused: a lot is released only through its one door, the e-signed release
+(docs/decisions.md), which an import cannot give; the lots are imported in quarantine and released on
+their release pages.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from qms.core import policy
 from qms.core.importing import (
     Column,
     ImportKind,
@@ -118,11 +118,12 @@ class LotImport(ImportKind):
             raise RowError(
                 _("A lot is imported in quarantine or as released, not as “%(s)s”.") % {"s": row.get("status", "")}
             )
-        if status == LotStatus.RELEASED and not policy.can(ctx.get("user"), "lots.release", site):
+        if status == LotStatus.RELEASED:
             raise RowError(
                 _(
-                    "Lot %(c)s is marked released, but you may not release lots at %(site)s. Leave the status "
-                    "empty to import it in quarantine, or ask someone with release authority there."
+                    "Lot %(c)s is marked released, but an import cannot release a lot: a release is e-signed by "
+                    "someone with release authority at %(site)s. Leave the status empty to import it in "
+                    "quarantine, then release it on its release page."
                 )
                 % {"c": code, "site": site.code}
             )
@@ -143,13 +144,7 @@ class LotImport(ImportKind):
         return lot, status == LotStatus.RELEASED
 
     def write(self, items, ctx):
-        from .services import lot_release
-
         Lot.objects.bulk_create([lot for lot, _release in items], batch_size=5000)
-        # Released history goes through the one release door, lot by lot (authority, holds, gates).
-        codes = [lot.code for lot, release in items if release]
-        for lot in Lot.objects.filter(code__in=codes).select_related("site", "part"):
-            lot_release(lot=lot, user=ctx.get("user"), reason=_("history import"))
         return len(items)
 
 

@@ -70,11 +70,21 @@ def _quantity(value) -> Decimal:
 # ------------------------------------------------------------------------------------------- holds
 
 
+def _cause_text(hold) -> str:
+    return f"{hold.get_source_display()} {hold.reference}".strip()
+
+
+@policy.door("lot.hold")
 def lot_hold_place(*, lot, source: str, reference: str = "", reason: str, user) -> LotHold:
     """Put a hold on a lot (NCR, recall, expiry, inspection, manual). Idempotent per (source, reference):
-    an active hold from the same source and reference is returned as is."""
+    an active hold from the same source and reference is returned as is. A manual hold needs the hold
+    authority at the lot's site; the other sources are placed by their cause's own service."""
     if not reason:
         raise TraceabilityError(_("Give the reason for the hold."))
+    if source not in HoldSource.values:
+        raise TraceabilityError(_("Unknown hold source “%(s)s”.") % {"s": source})
+    if source == HoldSource.MANUAL:
+        policy.check_decide(user, "lot.hold", lot.site)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         Lot.objects.select_for_update().get(pk=lot.pk)
         existing = LotHold.objects.filter(lot=lot, source=source, reference=reference, lifted_at__isnull=True).first()
@@ -92,13 +102,27 @@ def lot_hold_place(*, lot, source: str, reference: str = "", reason: str, user) 
     return hold
 
 
-def lot_hold_lift(*, hold, reason: str, user) -> LotHold:
+@policy.door("lot.hold_lift")
+def lot_hold_lift(*, hold, reason: str, user, cause: str = "") -> LotHold:
+    """Lift a hold. A hold follows its cause: one placed by an NCR, an inspection, a recall or expiry is
+    lifted only by its cause's service (which passes `cause`, the hold's source) when the cause is settled;
+    by hand (pages, admin, imports) only a manual hold, by someone with the hold authority at the site."""
     if not reason:
         raise TraceabilityError(_("Give the reason for lifting the hold."))
     with transaction.atomic(), audit_context(user=user, reason=reason):
-        hold = LotHold.objects.select_for_update().select_related("lot").get(pk=hold.pk)
+        hold = LotHold.objects.select_for_update().select_related("lot__site").get(pk=hold.pk)
         if hold.lifted_at is not None:
             raise TraceabilityError(_("This hold was already lifted."))
+        if hold.source != HoldSource.MANUAL and cause != hold.source:
+            raise TraceabilityError(
+                _(
+                    "The hold %(cause)s follows its cause: it is lifted when that is settled "
+                    "(the NCR closed, the rejection decided by the MRB, the recall closed), not by hand."
+                )
+                % {"cause": _cause_text(hold)}
+            )
+        if not cause:
+            policy.check_decide(user, "lot.hold_lift", hold.lot.site)
         hold.lifted_at = timezone.now()
         hold.lifted_by = user if getattr(user, "pk", None) else None
         hold.lift_reason = reason
@@ -219,10 +243,27 @@ def lot_release_reasons(lot) -> list[str]:
     return reasons
 
 
-def lot_release(*, lot, user, reason: str) -> Lot:
-    policy.check(user, "lots.release", lot.site) if user is not None else None
+def lot_status_release(*, lot, user, reason: str, signature) -> Lot:
+    """The lot's move from quarantine to released: one step inside the release door
+    (`inspection.services.lot_release_sign`, or `lot_release_auto` where the site allows it), never a door
+    itself. It refuses without the release's evidence: the releaser's own signature meaning "released", or
+    for the system actor the accepting inspection's signature at a site that permits automatic release."""
+    from qms.core.services import is_system_actor
+
+    if signature is None or getattr(signature, "pk", None) is None:
+        raise TraceabilityError(_("A lot is released only with an e-signed release."))
+    if is_system_actor(user):
+        if signature.meaning != "approved" or not lot.site.allows_auto_release:
+            raise TraceabilityError(
+                _("Site %(s)s does not permit automatic release; a person must sign the release.")
+                % {"s": lot.site.code}
+            )
+    elif user is None or signature.meaning != "released" or signature.signer_id != user.pk:
+        raise TraceabilityError(_("A lot is released only with the releaser's own signature meaning “released”."))
     with transaction.atomic(), audit_context(user=user, reason=reason or _("released")):
         lot = Lot.objects.select_for_update().get(pk=lot.pk)
+        if lot.status == LotStatus.RELEASED:
+            raise TraceabilityError(_("Lot %(lot)s is already released.") % {"lot": lot.code})
         reasons = lot_release_reasons(lot)
         if reasons:
             _refuse(reasons, _("The lot cannot be released:"))
@@ -233,7 +274,12 @@ def lot_release(*, lot, user, reason: str) -> Lot:
     return lot
 
 
-def lot_reject(*, lot, user, reason: str) -> Lot:
+@policy.door("lot.reject")
+def lot_reject(*, lot, user, reason: str, cause: str = "") -> Lot:
+    """Reject a lot in stock (it leaves stock for good). By hand with the release authority at the site;
+    a signed MRB scrap or return to supplier rejects through its own service (`cause`)."""
+    if not cause:
+        policy.check_decide(user, "lot.reject", lot.site)
     if not reason:
         raise TraceabilityError(_("Give the reason for rejecting the lot."))
     with transaction.atomic(), audit_context(user=user, reason=reason):
@@ -763,10 +809,16 @@ def recall_refresh_scope(*, recall, user) -> Recall:
     return recall
 
 
+@policy.door("recall.approve")
 def recall_approve(*, recall, user, credential, reason: str = "") -> Recall:
-    """Approve (e-signed) and freeze the scope. Only a quality manager who did not start the recall."""
-    policy.check(user, "recall.approve", recall.site)
-    policy.check_not_author(user, recall.created_by, what=_("this recall"))
+    """Approve (e-signed) and freeze the scope: someone with the recall approval authority at the site
+    (per site, e.g. a QA head's deputy) who did not start the recall."""
+    from compliance.signatures import credential_check_owner
+
+    credential_check_owner(user=user, credential=credential)
+    policy.check_decide(
+        user, "recall.approve", recall.site, involved={"authored": recall.created_by_id}, what=_("this recall")
+    )
     with transaction.atomic(), audit_context(user=user, reason=reason or _("recall approved")):
         recall = Recall.objects.select_for_update().get(pk=recall.pk)
         if recall.status != RecallStatus.DRAFT:
@@ -884,7 +936,9 @@ def recall_record_recovery(*, recall_customer, quantity, user, reason: str = "")
     return rc
 
 
+@policy.door("recall.close")
 def recall_close(*, recall, user, reason: str) -> Recall:
+    policy.check_decide(user, "recall.close", recall.site)
     if not reason:
         raise TraceabilityError(_("Give the reason for closing (e.g. effectiveness reached)."))
     with transaction.atomic(), audit_context(user=user, reason=reason):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.exports import csv_response
+from qms.core.idempotency import create_once
 from qms.core.scoping import site_scope, system_scope
 from qms.core.security import client_ip, rate_limited
 from qms.core.views_auth import public, require, require_site
@@ -36,6 +38,7 @@ from .forms import (
     WorkOrderForm,
 )
 from .models import (
+    HoldSource,
     LinkKind,
     Lot,
     LotHold,
@@ -171,6 +174,7 @@ def lot_label(request, code):
 
 
 @require("lots.receive")
+@create_once
 def lot_receive(request):
     site_ids = policy.sites_for(request.user, "lots.receive")
     form = LotReceiveForm(request.POST or None, site_ids=site_ids)
@@ -197,14 +201,17 @@ def lot_receive(request):
 
 @require_POST
 @require("lots.view")
+@create_once
 def lot_action(request, code, action):
     lot = _lot_or_404(request, code)
     try:
         if action == "release":
-            require_site(request, "lots.release", lot.site)
-            form = ReasonForm(request.POST)
-            services.lot_release(lot=lot, user=request.user, reason=request.POST.get("reason", "") or _("released"))
-            messages.success(request, _("Lot released."))
+            # One door per decision: a release is e-signed on the release page, never a bare POST here.
+            raise DomainError(
+                _(
+                    "A lot is released only by an e-signed release on its release page (by someone who did not inspect it)."
+                )
+            )
         elif action == "reject":
             require_site(request, "lots.release", lot.site)
             form = ReasonForm(request.POST)
@@ -219,7 +226,7 @@ def lot_action(request, code, action):
                 raise DomainError(_("Give the reason for the hold."))
             d = form.cleaned_data
             services.lot_hold_place(
-                lot=lot, source=d["source"], reference=d["reference"], reason=d["reason"], user=request.user
+                lot=lot, source=HoldSource.MANUAL, reference=d["reference"], reason=d["reason"], user=request.user
             )
             messages.success(request, _("Hold placed."))
         elif action == "lift":
@@ -322,8 +329,12 @@ def trace_csv(request, code):
 # ---------------------------------------------------------------------------------------- recalls
 
 
-@require("recall.manage")
+@require("recall.view")
+@create_once
 def recall_list(request):
+    can_start = policy.can(request.user, "recall.manage")
+    if request.method == "POST" and not can_start:
+        raise PermissionDenied("recall.manage")
     form = RecallStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -359,10 +370,12 @@ def recall_list(request):
         else:
             messages.success(request, _("Recall %(c)s started; lots in stock are on hold.") % {"c": recall.code})
             return redirect("traceability:recall", code=recall.code)
-    recalls = Recall.objects.filter(site_id__in=policy.sites_for(request.user, "recall.manage")).select_related("site")
+    recalls = Recall.objects.filter(site_id__in=policy.sites_for(request.user, "recall.view")).select_related("site")
     page = Paginator(recalls, 30).get_page(request.GET.get("page"))
     return render(
-        request, "traceability/recall_list.html", {"form": form, "page_obj": page, "recalls": page.object_list}
+        request,
+        "traceability/recall_list.html",
+        {"form": form if can_start else None, "page_obj": page, "recalls": page.object_list},
     )
 
 
@@ -391,14 +404,16 @@ def recall_letter(request, code, rc_id):
     return response
 
 
-@require("recall.manage")
+@require("recall.view")
 @access_logged("traceability.recall")
 def recall_detail(request, code):
     recall = get_object_or_404(Recall.objects.select_related("site", "created_by"), code=code)
-    require_site(request, "recall.manage", recall.site)
+    require_site(request, "recall.view", recall.site)
     approve_form = RecallApproveForm(None, request=request, meaning="approved")
     if request.method == "POST":
         action = request.POST.get("action")
+        if action != "approve":  # the approval's authority is the service's own (per-site decision)
+            require_site(request, "recall.manage", recall.site)
         try:
             if action == "approve":
                 approve_form = RecallApproveForm(request.POST, request=request, meaning="approved")
@@ -449,8 +464,14 @@ def recall_detail(request, code):
             "effect": services.recall_effectiveness(recall),
             "approve_form": approve_form,
             "signatures": signatures_with_validity(recall),
-            "can_approve": policy.can(request.user, "recall.approve", recall.site)
-            and recall.status == RecallStatus.DRAFT,
+            "offer": policy.decision_offer(
+                request.user,
+                "recall.approve",
+                recall.site,
+                involved={"authored": recall.created_by_id},
+                what=_("this recall"),
+            ),
+            "can_manage": policy.can(request.user, "recall.manage", recall.site),
             "statuses": RecallStatus,
         },
     )

@@ -93,6 +93,9 @@ def test_receiving_a_lot_creates_iqc_with_sampling_plan(site, people, ring):
 def test_iqc_accept_releases_lot_and_records_scorecard(site, people, ring, django_capture_on_commit_callbacks):
     from suppliers.models import ReceiptRecord
 
+    with audit_context(reason="test"):
+        site.auto_release_after_iqc = True  # the site permits automatic release after an accepted IQC
+        site.save()
     lot, insp = _iqc(site, ring, qty=20)
     f.fill(insp, people["inspector"])
     got = []
@@ -104,6 +107,10 @@ def test_iqc_accept_releases_lot_and_records_scorecard(site, people, ring, djang
     signals.inspection_accepted.disconnect(dispatch_uid="t1")
     lot.refresh_from_db()
     assert lot.status == "released"
+    release = LotRelease.objects.get(lot=lot)
+    # recorded under the explicit system actor, with the accepting inspection's signature as evidence
+    assert release.automatic and release.released_by.username == "system" and not release.released_by.is_active
+    assert release.evidence.meaning == "approved" and release.evidence.object_id == str(insp.pk)
     assert got == [insp.code]
     rec = ReceiptRecord.objects.get(lot_code=lot.code)
     assert rec.accepted and rec.quantity_inspected == insp.sample_size
@@ -345,7 +352,7 @@ def test_release_refused_while_on_hold(site, people):
 
 
 def test_gmp_site_needs_separate_signed_release(site, people, ring, django_capture_on_commit_callbacks):
-    from traceability.services import lot_release
+    from traceability.services import lot_status_release
 
     with audit_context(reason="test"):
         site.requires_qa_release = True
@@ -356,8 +363,8 @@ def test_gmp_site_needs_separate_signed_release(site, people, ring, django_captu
         services.inspection_complete(inspection=insp, user=people["inspector"], credential=f.cred(people["inspector"]))
     lot.refresh_from_db()
     assert lot.status == "quarantine"
-    with pytest.raises(DomainError, match="QA release"):
-        lot_release(lot=lot, user=people["qm"], reason="try without signature")
+    with pytest.raises(DomainError, match="e-signed release"):
+        lot_status_release(lot=lot, user=people["qm"], reason="try without signature", signature=None)
     services.lot_release_sign(lot=lot, user=people["qm"], credential=f.cred(people["qm"]))
     lot.refresh_from_db()
     assert lot.status == "released"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSWORD
+from qms.core.audit import audit_context
 from qms.core.models import Role
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,6 +52,9 @@ def test_inspector_scans_lot_enters_values_and_lot_is_released(live_server, brow
             {"name": "Cracks", "kind": "attribute"},
         ],
     )
+    with audit_context(reason="test"):
+        site.auto_release_after_iqc = True  # this plant releases automatically after an accepted IQC
+        site.save()
     lot = f.lot(site, p, 20, sup=f.supplier(), code="LOT-TAB-1")
     lot_received.send(sender=Lot, lot=lot)
     insp = Inspection.objects.get(lot=lot)

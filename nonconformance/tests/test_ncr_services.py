@@ -34,7 +34,7 @@ def _sign(disposition, user, role, vote="approve", comment=""):
 
 def test_opening_an_ncr_holds_every_lot_and_holds_block_release_ship_consume(site, people):
     from traceability.models import Lot
-    from traceability.services import consume_reasons, lot_can_ship, lot_release
+    from traceability.services import consume_reasons, lot_can_ship, lot_release_reasons
 
     p = f.part()
     released = f.lot(site, p, status="released")
@@ -45,8 +45,7 @@ def test_opening_an_ncr_holds_every_lot_and_holds_block_release_ship_consume(sit
     assert {link.lot_id for link in ncr.ncr_lots.all()} == {released.pk, quarantined.pk}
     for lot in (released, quarantined):
         assert lot.is_on_hold
-    with pytest.raises(DomainError, match="on hold"):
-        lot_release(lot=quarantined, user=people["qe"], reason="try")
+    assert "on hold" in " ".join(lot_release_reasons(quarantined))
     assert not lot_can_ship(lot=released).ok
     product = f.lot(site, f.part(), status="released")
     assert any("on hold" in r for r in consume_reasons(lot=released, into=product))
@@ -315,8 +314,8 @@ def test_concession_needs_limit_and_customer_approval_on_automotive(site, people
 
 
 def test_concession_on_a_lot_and_full_close_releases_holds(site, people):
+    from inspection.services import lot_release_sign
     from nonconformance.selectors import concessions_for_lots
-    from traceability.services import lot_release
 
     qe = people["qe"]
     lot = f.lot(site, f.part(), quantity=10)
@@ -332,20 +331,26 @@ def test_concession_on_a_lot_and_full_close_releases_holds(site, people):
         _sign(disposition, user, role)
     ncr.refresh_from_db()
     with pytest.raises(DomainError, match="Carry out every"):
-        services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe))
+        services.ncr_verify(ncr=ncr, user=people["qm"], credential=f.credential(people["qm"]))
     services.disposition_line_execute(line=disposition.lines.get(), user=qe, note="released under concession")
     assert concessions_for_lots([lot.pk])[lot.pk][0]["quantity"] == Decimal("10")
     from inspection.selectors import coa_context
 
     notes = coa_context(lot)["notes"]  # the concession shows on the lot's CoA
     assert len(notes) == 1 and ncr.code in notes[0]["text"]
-    ncr = services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe), reason="checked")
+    # segregation of duties: whoever carried out the disposition neither verifies nor closes the NCR
+    with pytest.raises(DomainError, match="authored|executed"):
+        services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe), reason="checked")
+    qm = people["qm"]
+    ncr = services.ncr_verify(ncr=ncr, user=qm, credential=f.credential(qm), reason="checked")
     assert ncr.status == NcrStatus.VERIFIED
     assert lot.is_on_hold
-    ncr = services.ncr_close(ncr=ncr, user=qe)
+    with pytest.raises(DomainError, match="executed"):
+        services.ncr_close(ncr=ncr, user=qe)
+    ncr = services.ncr_close(ncr=ncr, user=qm)
     assert ncr.status == NcrStatus.CLOSED
     assert not lot.is_on_hold
-    lot_release(lot=lot, user=qe, reason="concession")
+    lot_release_sign(lot=lot, user=qm, credential=f.credential(qm), reason="concession")
     from compliance.signatures import signatures_with_validity
 
     assert [valid for _s, valid in signatures_with_validity(ncr)] == [True]
@@ -449,10 +454,11 @@ def _concession_signed(site, people, lot, *, quantity, suspect):
 
 def test_concession_releases_only_the_conceded_quantity_and_the_rest_stays_held(site, people):
     from inspection.selectors import coa_context
+    from inspection.services import lot_release_sign
     from nonconformance.selectors import concessions_for_lots
     from traceability.models import Lot, LotStatus
     from traceability.selectors import lot_remaining
-    from traceability.services import lot_can_ship
+    from traceability.services import lot_can_ship, lot_release_reasons
 
     qe = people["qe"]
     lot = f.lot(site, f.part(), quantity=1000, code="L-CONC")
@@ -463,14 +469,18 @@ def test_concession_releases_only_the_conceded_quantity_and_the_rest_stays_held(
     assert released is not None and released.code == "L-CONC-S1"
     released = Lot.objects.get(pk=released.pk)
     lot.refresh_from_db()
-    # only the conceded quantity is released ...
-    assert (released.quantity, released.status, released.is_on_hold) == (Decimal("200"), LotStatus.RELEASED, False)
-    assert lot_can_ship(lot=released).ok
+    # only the conceded quantity becomes releasable (no hold, nothing blocks) ...
+    assert (released.quantity, released.status, released.is_on_hold) == (Decimal("200"), LotStatus.QUARANTINE, False)
+    assert lot_release_reasons(released) == []
     # ... the rest of the lot stays in quarantine under the NCR's hold
     assert (lot.quantity, lot.status) == (Decimal("800"), LotStatus.QUARANTINE)
     assert [h.reference for h in lot.active_holds()] == [ncr.code]
     assert lot_remaining(lot) == Decimal("800")
-    # the released lot's audit trail says why it was released
+    # the release itself is the one signed door
+    qm = people["qm"]
+    lot_release_sign(lot=released, user=qm, credential=f.credential(qm), reason=f"concession {ncr.code}")
+    released.refresh_from_db()
+    assert released.status == LotStatus.RELEASED and lot_can_ship(lot=released).ok
     from compliance.models import AuditEntry
 
     entry = AuditEntry.objects.get(action="release", model="traceability.lot", object_id=str(released.pk))
@@ -480,24 +490,26 @@ def test_concession_releases_only_the_conceded_quantity_and_the_rest_stays_held(
     assert len(notes) == 1 and ncr.code in notes[0]["text"] and "200" in notes[0]["text"]
     assert coa_context(lot)["notes"] == []
     assert set(concessions_for_lots([lot.pk, released.pk])) == {released.pk}
-    # closing the NCR lifts the hold on the rest
-    ncr = services.ncr_verify(ncr=ncr, user=qe, credential=f.credential(qe), reason="checked")
-    services.ncr_close(ncr=ncr, user=qe)
+    # closing the NCR lifts the hold on the rest (by someone who did not carry out the disposition)
+    ncr = services.ncr_verify(ncr=ncr, user=qm, credential=f.credential(qm), reason="checked")
+    services.ncr_close(ncr=ncr, user=qm)
     assert not lot.is_on_hold
 
 
-def test_concession_whose_release_is_refused_changes_nothing(site, people):
-    from traceability.models import Lot
+def test_concession_part_stays_held_by_another_cause(site, people):
+    """The concession settles the NCR's cause for the conceded part only: a recall hold on the lot is copied
+    onto the part split off and still blocks its release."""
+    from inspection.services import lot_release_sign
     from traceability.services import lot_hold_place
 
-    qe = people["qe"]
+    qe, qm = people["qe"], people["qm"]
     lot = f.lot(site, f.part(), quantity=1000)
     ncr, line = _concession_signed(site, people, lot, quantity=200, suspect=200)
     lot_hold_place(lot=lot, source="recall", reference="RC-1", reason="recalled", user=qe)
+    line = services.disposition_line_execute(line=line, user=qe)
+    part = line.released_lot
+    assert [h.reference for h in part.active_holds()] == ["RC-1"]
     with pytest.raises(DomainError, match="RC-1"):
-        services.disposition_line_execute(line=line, user=qe)
-    line.refresh_from_db()
-    lot.refresh_from_db()
-    assert line.executed_at is None and line.released_lot is None
-    assert lot.quantity == Decimal("1000")
-    assert not Lot.objects.filter(code__startswith=f"{lot.code}-S").exists()
+        lot_release_sign(lot=part, user=qm, credential=f.credential(qm))
+    part.refresh_from_db()
+    assert part.status == "quarantine"

@@ -10,7 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_context
 from .errors import DomainError
-from .models import Customer, Equipment, JobRun, Membership, Notification, OutboxJob, Part, Site, User
+from .models import (
+    Customer,
+    DecisionAuthority,
+    Equipment,
+    JobRun,
+    Membership,
+    Notification,
+    OutboxJob,
+    Part,
+    Site,
+    User,
+)
 
 
 class ReasonForm(forms.ModelForm):
@@ -146,7 +157,16 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Site)
 class SiteAdmin(RegulatedAdmin):
-    list_display = ("code", "name", "industry", "requires_qa_release", "is_active")
+    list_display = ("code", "name", "industry", "requires_qa_release", "auto_release_after_iqc", "is_active")
+
+
+@admin.register(DecisionAuthority)
+class DecisionAuthorityAdmin(RegulatedAdmin):
+    """Per-site decision authority (e.g. a QA head's deputy may approve recalls). Rows replace the default
+    roles of that decision at that site; see docs/decisions.md."""
+
+    list_display = ("site", "decision", "role", "is_active")
+    list_filter = ("site", "decision", "role")
 
 
 @admin.register(Part)

@@ -73,6 +73,9 @@ class Site(RegulatedModel):
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Pharma GMP: an accepted inspection does not release the lot; a separate e-signed QA release does.
     requires_qa_release = models.BooleanField(_("requires separate QA release"), default=False)
+    # Off by default: a lot is released by a person's e-signature. Where on, an accepted IQC releases the lot
+    # under the system actor with the inspection's signature as evidence. Never on GMP sites.
+    auto_release_after_iqc = models.BooleanField(_("release automatically after an accepted IQC"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -82,6 +85,23 @@ class Site(RegulatedModel):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def allows_auto_release(self) -> bool:
+        return self.auto_release_after_iqc and self.industry != Industry.PHARMA and not self.requires_qa_release
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.auto_release_after_iqc and (self.industry == Industry.PHARMA or self.requires_qa_release):
+            raise ValidationError(
+                {
+                    "auto_release_after_iqc": _(
+                        "A GMP site (or one that requires a separate QA release) releases every lot by a "
+                        "signed QA release; automatic release is not allowed."
+                    )
+                }
+            )
 
 
 class Membership(RegulatedModel):
@@ -99,6 +119,46 @@ class Membership(RegulatedModel):
 
     def __str__(self):
         return f"{self.user} · {self.site.code} · {self.get_role_display()}"
+
+
+class DecisionAuthority(RegulatedModel):
+    """Who may take a decision at one site: the roles listed here replace the default roles of the
+    decision's permission (qms.core.policy.DECISIONS) for that site only, e.g. a QA head's deputy who may
+    approve recalls at a plant with one quality manager. Edited by an administrator, audited."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="decision_authorities")
+    decision = models.CharField(_("decision"), max_length=40)
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("decision authority")
+        verbose_name_plural = _("decision authorities")
+        constraints = [models.UniqueConstraint(fields=["site", "decision", "role"], name="uniq_decision_authority")]
+
+    def __str__(self):
+        return f"{self.site.code} · {self.decision} · {self.get_role_display()}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .policy import DECISIONS
+
+        if self.decision not in DECISIONS:
+            raise ValidationError({"decision": _("Unknown decision “%(d)s”.") % {"d": self.decision}})
+        if self.role == Role.AUDITOR:
+            raise ValidationError({"role": _("An auditor is read-only and takes no decision.")})
+
+
+class SubmittedForm(models.Model):
+    """A create form's single-use token, recorded with what it created: a repeated POST of the same form
+    (double click, back button, retry) leads to the first result instead of creating again."""
+
+    token = models.UUIDField(unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=300)
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
 
 class PartType(models.TextChoices):

@@ -3,12 +3,21 @@
 A permission is a string "<area>.<action>". Roles are held per site; `can()` answers for one site or for
 any of the user's sites. Views declare the permission they need (`qms.core.views_auth.require`), templates
 ask `can` through the `{% can %}` tag, services ask `check()` and raise a readable error.
-Segregation of duties: `check_not_author()`.
+Segregation of duties: `check_segregation()` (and its short form `check_not_author()`).
+
+Decisions (release, hold, lift, disposition, approve, verify, close, cancel) are declared in `DECISIONS`:
+each has one door (the service that takes it, marked `@door("<decision>")`), the permission whose roles
+may take it by default, the parts a person may have played that bar them, and the signature meaning.
+Per site the roles can be replaced (`core.DecisionAuthority`). `can_decide()` answers pages and services
+alike; `docs/decisions.md` lists the same table and a test keeps both in step.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import PermissionRefused
 from .models import Membership, Role
@@ -50,6 +59,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "lots.release": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "lots.hold": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "trace.view": ALL,
+    "recall.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
     "recall.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "recall.approve": {R.QUALITY_MANAGER},
     # inspection
@@ -135,3 +145,194 @@ def check_not_author(user, author, *, what: str = "") -> None:
             _("You authored %(what)s, so you cannot approve it. Another authorised person must do it.")
             % {"what": what or _("this record")}
         )
+
+
+# --------------------------------------------------------------------------------------------- decisions
+
+# The parts a person may have played in a record; the segregation helper names the one that bars them.
+INVOLVEMENT_LABELS = {
+    "authored": gettext_lazy("authored"),
+    "uploaded": gettext_lazy("uploaded"),
+    "executed": gettext_lazy("executed"),
+    "inspected": gettext_lazy("inspected"),
+    "submitted": gettext_lazy("submitted"),
+    "placed": gettext_lazy("placed"),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    key: str
+    perm: str  # default authority: the roles holding this permission
+    door: str  # dotted path of the one service that takes it
+    barred: tuple[str, ...] = ()  # involvements that bar a person from taking it
+    meaning: str = ""  # e-signature meaning, "" when unsigned
+
+
+def _d(key, perm, door, barred=(), meaning=""):
+    return key, Decision(key, perm, door, tuple(barred), meaning)
+
+
+DECISIONS: dict[str, Decision] = dict(
+    [
+        _d(
+            "lot.release",
+            "inspection.release",
+            "inspection.services.lot_release_sign",
+            ("inspected", "authored"),
+            "released",
+        ),
+        _d("lot.release_auto", "inspection.release", "inspection.services.lot_release_auto", (), "approved"),
+        _d("lot.reject", "lots.release", "traceability.services.lot_reject"),
+        _d("lot.hold", "lots.hold", "traceability.services.lot_hold_place"),
+        _d("lot.hold_lift", "lots.hold", "traceability.services.lot_hold_lift"),
+        _d("recall.approve", "recall.approve", "traceability.services.recall_approve", ("authored",), "approved"),
+        _d("recall.close", "recall.manage", "traceability.services.recall_close"),
+        _d("plan.approve", "inspection.plan_approve", "inspection.services.plan_approve", ("authored",), "approved"),
+        _d("supplier.decide", "suppliers.approve", "suppliers.services._supplier_decide", ("authored",), "approved"),
+        _d("certificate.accept", "suppliers.certificates", "suppliers.services.certificate_accept", ("uploaded",)),
+        _d("ppap.decide", "suppliers.ppap_approve", "suppliers.services._ppap_decide", ("submitted",), "approved"),
+        _d("mrb.sign", "mrb.sign", "nonconformance.services.mrb_decide", ("authored",), "approved"),
+        _d("disposition.execute", "ncr.manage", "nonconformance.services.disposition_line_execute"),
+        _d("ncr.verify", "ncr.manage", "nonconformance.services.ncr_verify", ("authored", "executed"), "verified"),
+        _d("ncr.close", "ncr.manage", "nonconformance.services.ncr_close", ("executed",)),
+        _d("ncr.cancel", "ncr.manage", "nonconformance.services.ncr_cancel", (), "rejected"),
+        _d("complaint.cancel", "complaints.manage", "nonconformance.services.complaint_cancel", (), "rejected"),
+        _d("capa.verify", "capa.verify", "capa.services.effectiveness_check_record", ("executed",), "verified"),
+        _d("capa.close", "capa.manage", "capa.services.capa_close"),
+        _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
+    ]
+)
+
+# decision -> dotted path of the function marked @door (filled at import of the services)
+DOORS: dict[str, str] = {}
+
+
+def door(decision: str):
+    """Mark the one service that takes `decision`. The access tests compare DOORS, DECISIONS and
+    docs/decisions.md, so a decision cannot gain a second door or lose its rule unnoticed."""
+    if decision not in DECISIONS:
+        raise KeyError(f"Unknown decision {decision!r}: declare it in qms.core.policy.DECISIONS")
+
+    def mark(fn):
+        path = f"{fn.__module__}.{fn.__qualname__}"
+        if DOORS.get(decision, path) != path:
+            raise RuntimeError(f"Decision {decision!r} has two doors: {DOORS[decision]} and {path}")
+        DOORS[decision] = path
+        fn.qms_decision = decision
+        return fn
+
+    return mark
+
+
+def decision_roles(decision: str, site) -> set[str]:
+    """Roles that may take `decision` at `site`: the site's own table when it has one, else the default."""
+    from .models import DecisionAuthority
+
+    spec = DECISIONS[decision]
+    site_id = getattr(site, "pk", site)
+    configured = set(
+        DecisionAuthority.objects.filter(site_id=site_id, decision=decision, is_active=True).values_list(
+            "role", flat=True
+        )
+    )
+    return (configured or set(_roles_for(spec.perm))) - {R.AUDITOR}
+
+
+def can_decide(user, decision: str, site, *, involved: dict | None = None) -> bool:
+    """May `user` take `decision` at `site` (authority there, and no barring part in `involved`)?"""
+    if user is None or not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
+        return False
+    if not (getattr(user, "is_superuser", False) or roles(user, site) & decision_roles(decision, site)):
+        return False
+    return segregation_conflict(user, decision=decision, involved=involved or {}) is None
+
+
+def check_decide(user, decision: str, site, *, involved: dict | None = None, what: str = "") -> None:
+    """Raise a readable refusal when `user` may not take `decision` at `site`; names who can instead."""
+    if user is None or not getattr(user, "is_active", False):
+        raise PermissionRefused(_("This decision needs a signed-in, active person."))
+    if not (getattr(user, "is_superuser", False) or roles(user, site) & decision_roles(decision, site)):
+        names = eligible_names(decision, site, involved=involved)
+        raise PermissionRefused(
+            _("You do not have the authority for this decision at this site.")
+            + " "
+            + (
+                _("Who can act: %(names)s.") % {"names": ", ".join(names)}
+                if names
+                else _("Nobody at this site holds it yet: ask your administrator to assign the authority.")
+            )
+        )
+    check_segregation(user, decision=decision, involved=involved or {}, what=what, site=site)
+
+
+def _ids(value) -> set[int]:
+    if value is None:
+        return set()
+    if isinstance(value, (set, list, tuple, frozenset)):
+        return {getattr(v, "pk", v) for v in value if v is not None}
+    return {getattr(value, "pk", value)}
+
+
+def segregation_conflict(user, *, decision: str, involved: dict) -> str | None:
+    """The first involvement that bars `user` from `decision` ("authored", "inspected", ...), or None."""
+    if user is None:
+        return None
+    for part in DECISIONS[decision].barred:
+        if user.pk in _ids(involved.get(part)):
+            return part
+    return None
+
+
+def check_segregation(user, *, decision: str, involved: dict, what: str = "", site=None) -> None:
+    """Segregation of duties, one rule for every decision: nobody approves, reviews, verifies or releases
+    what they authored, uploaded, executed or inspected. `involved` maps the part played to the user(s)
+    who played it, e.g. {"inspected": {ids}, "authored": plan.created_by}."""
+    part = segregation_conflict(user, decision=decision, involved=involved)
+    if part is None:
+        return
+    message = _("You %(part)s %(what)s, so you cannot take this decision: another authorised person must.") % {
+        "part": INVOLVEMENT_LABELS.get(part, part),
+        "what": what or _("this record"),
+    }
+    if site is not None:
+        names = eligible_names(decision, site, involved=involved)
+        if names:
+            message += " " + _("Who can act: %(names)s.") % {"names": ", ".join(names)}
+    raise PermissionRefused(message)
+
+
+def eligible_users(decision: str, site, *, involved: dict | None = None) -> list:
+    """Active people at `site` who could take `decision` on this record (for "who can act instead")."""
+    from .models import User
+
+    allowed = decision_roles(decision, site)
+    users = (
+        User.objects.filter(
+            is_active=True,
+            memberships__site=site,
+            memberships__role__in=list(allowed),
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+    return [u for u in users if segregation_conflict(u, decision=decision, involved=involved or {}) is None]
+
+
+def eligible_names(decision: str, site, *, involved: dict | None = None) -> list[str]:
+    return [u.printed_name for u in eligible_users(decision, site, involved=involved)]
+
+
+def decision_offer(user, decision: str, site, *, involved: dict | None = None, what: str = "") -> dict:
+    """What a page shows for a decision: the form only to someone who would be allowed; otherwise why not
+    and who can act instead."""
+    involved = involved or {}
+    may = can_decide(user, decision, site, involved=involved)
+    why = ""
+    if not may:
+        try:
+            check_decide(user, decision, site, involved=involved, what=what)
+        except PermissionRefused as exc:
+            why = exc.message
+    return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}

@@ -225,3 +225,8 @@ def system_actor() -> User:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
     return user
+
+
+def is_system_actor(user) -> bool:
+    """The system actor of automatic steps: it has no usable password, so nobody signs in as it."""
+    return getattr(user, "username", None) == SYSTEM_USERNAME and not user.has_usable_password()

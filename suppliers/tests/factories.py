@@ -37,6 +37,22 @@ def make_part(number="ST-52100"):
     return part
 
 
+def reviewer_for(user, supplier=None):
+    """A second person with the same roles at the same sites: segregation of duties means the one who
+    uploads or creates is not the one who accepts or approves."""
+    from qms.core.models import Membership, User
+
+    other = User.objects.filter(username=f"{user.username}-2nd").first()
+    if other is None:
+        with audit_context(reason="test"):
+            other = User(username=f"{user.username}-2nd", display_name=f"{user.printed_name} (2nd)")
+            other.set_password(PASSWORD)
+            other.save()
+            for m in Membership.objects.filter(user=user, is_active=True):
+                Membership.objects.get_or_create(user=other, site=m.site, role=m.role)
+    return other
+
+
 def make_supplier(user, site, code="SUP-1", risk="medium", **fields) -> Supplier:
     return services.supplier_create(
         user=user, code=code, name=f"Supplier {code}", category="raw_material", sites=[site], risk_level=risk, **fields
@@ -58,7 +74,7 @@ def add_cert(supplier, user, cert_type, *, valid_until=None, days=400, accept=Tr
         parts=parts,
     )
     if accept:
-        cert = services.certificate_accept(certificate=cert, user=user, on=on or cert.issued_on)
+        cert = services.certificate_accept(certificate=cert, user=reviewer_for(user), on=on or cert.issued_on)
     return cert
 
 
@@ -93,7 +109,8 @@ def approved_supplier(user, site, code="SUP-1", part=None, industry="automotive"
     supplier = make_supplier(user, site, code=code)
     qualify(supplier, user, industry)
     services.supplier_start_evaluation(supplier=supplier, user=user, credential=cred(user), reason="start")
-    services.supplier_approve(supplier=supplier, user=user, credential=cred(user), reason="qualified")
+    approver = reviewer_for(user)
+    services.supplier_approve(supplier=supplier, user=approver, credential=cred(approver), reason="qualified")
     if part is not None:
         entry = services.asl_entry_create(supplier=supplier, part=part, user=user)
         services.asl_approve(entry=entry, user=user, credential=cred(user), reason="ok", evidence="FA report 1")

@@ -42,7 +42,7 @@ def test_psw_approval_sets_asl_and_is_not_by_the_submitter(site, sqe, qe, qm):
     with pytest.raises(DomainError, match="element 18"):
         services.ppap_approve(submission=sub, user=qm, credential=cred(qm))
     _review_all(sub, qe)
-    with pytest.raises(PermissionRefused, match="authored"):
+    with pytest.raises(PermissionRefused, match="submitted"):
         services.ppap_approve(submission=sub, user=sqe, credential=cred(sqe))
     with pytest.raises(PermissionRefused):  # a quality engineer reviews but does not approve the PSW
         services.ppap_approve(submission=sub, user=qe, credential=cred(qe))

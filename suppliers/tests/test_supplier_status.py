@@ -7,7 +7,7 @@ from compliance.models import Signature
 from qms.core.errors import DomainError, PermissionRefused
 from suppliers import services
 from suppliers.models import CertificateType, Supplier, SupplierStatus, SupplierStatusChange
-from suppliers.tests.factories import add_cert, cred, make_supplier, qualify
+from suppliers.tests.factories import add_cert, cred, make_supplier, qualify, reviewer_for
 
 S = SupplierStatus
 ALL = list(S.values)
@@ -31,7 +31,16 @@ PATH = {  # how to reach each status from prospective
 }
 
 
+APPROVING = ("approve", "approve_conditionally", "reinstate")
+
+
+def decider(action, user):
+    """Segregation of duties: the creator of the supplier does not approve it; a second person does."""
+    return reviewer_for(user) if action in APPROVING else user
+
+
 def decide(supplier, action, user):
+    user = decider(action, user)
     kwargs = {"supplier": supplier, "user": user, "credential": cred(user), "reason": f"test {action}"}
     if action == "approve_conditionally":
         kwargs["until"] = timezone.localdate() + datetime.timedelta(days=60)
@@ -53,7 +62,7 @@ def test_every_transition_allowed_or_refused(site, sqe, start, action):
         assert supplier.status == target
         assert change.from_status == start and change.to_status == target
         sig = Signature.objects.get(model="suppliers.supplierstatuschange", object_id=str(change.pk))
-        assert sig.signer == sqe and sig.reason == f"test {action}"
+        assert sig.signer == decider(action, sqe) and sig.reason == f"test {action}"
     else:
         with pytest.raises(DomainError, match="cannot be"):
             decide(supplier, action, sqe)
@@ -120,3 +129,21 @@ def test_history_is_kept(site, sqe):
         S.UNDER_EVALUATION, S.APPROVED, S.SUSPENDED, S.APPROVED, S.DISQUALIFIED, S.UNDER_EVALUATION,
     ]  # fmt: skip
     assert Signature.objects.filter(model="suppliers.supplierstatuschange").count() == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", APPROVING)
+def test_the_creator_of_a_supplier_cannot_approve_it(site, sqe, action):
+    """Issue 9: the SQE created a supplier and e-signed its approval."""
+    supplier = qualify(make_supplier(sqe, site), sqe)
+    decide(supplier, "start_evaluation", sqe)
+    if action == "reinstate":
+        decide(supplier, "approve", sqe)
+        decide(supplier, "suspend", sqe)
+    kwargs = {"supplier": supplier, "user": sqe, "credential": cred(sqe), "reason": "mine"}
+    if action == "approve_conditionally":
+        kwargs["until"] = timezone.localdate() + datetime.timedelta(days=60)
+    before = Supplier.objects.get(pk=supplier.pk).status
+    with pytest.raises(PermissionRefused, match="authored supplier"):
+        services.SUPPLIER_DECISION_SERVICES[action](**kwargs)
+    assert Supplier.objects.get(pk=supplier.pk).status == before

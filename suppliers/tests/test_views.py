@@ -6,7 +6,15 @@ from qms.core.models import Role
 from suppliers import services
 from suppliers.apps import expiring_certificates_tile
 from suppliers.models import Certificate, Supplier, SupplierStatus
-from suppliers.tests.factories import PDF_BYTES, add_cert, approved_supplier, make_part, make_supplier, qualify
+from suppliers.tests.factories import (
+    PDF_BYTES,
+    add_cert,
+    approved_supplier,
+    make_part,
+    make_supplier,
+    qualify,
+    reviewer_for,
+)
 
 PASSWORD = "test-Password-123"
 
@@ -96,17 +104,28 @@ def test_qualify_in_the_browser_end_to_end(login, site, sqe):
     )
     cert = Certificate.objects.get(number="BL-1")
     assert response.status_code == 302
+    # segregation of duties: the uploader's own acceptance is refused; a second reviewer accepts
     client.post(reverse("suppliers:certificate_review", args=[cert.pk]), {"decision": "accept", "comment": ""})
     cert.refresh_from_db()
-    assert cert.status == "valid" and cert.reviewed_by == sqe
+    assert cert.status == "pending_review"
+    reviewer = reviewer_for(sqe)
+    login(reviewer).post(reverse("suppliers:certificate_review", args=[cert.pk]), {"decision": "accept", "comment": ""})
+    cert.refresh_from_db()
+    assert cert.status == "valid" and cert.reviewed_by == reviewer
+    client = login(sqe)
     bad = client.post(
         reverse("suppliers:certificate_upload", args=[supplier.pk]),
         {"cert_type": "iso9001", "number": "X", "file": SimpleUploadedFile("x.pdf", b"GIF89a not a pdf")},
     )
     assert bad.status_code == 200 and "Allowed: PDF, PNG, JPEG" in bad.content.decode()
     qualify(supplier, sqe)
+    # the SQE created the supplier: its approval is refused, a second person approves
     response = client.post(approve, {"password": PASSWORD, "reason": "qualified"})
-    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.status == SupplierStatus.UNDER_EVALUATION and response.status_code == 200
+    client = login(reviewer)
+    response = client.post(approve, {"username": reviewer.username, "password": PASSWORD, "reason": "qualified"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
     supplier.refresh_from_db()
     assert supplier.status == SupplierStatus.APPROVED
     detail = client.get(reverse("suppliers:detail", args=[supplier.pk])).content.decode()

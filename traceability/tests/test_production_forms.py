@@ -88,7 +88,7 @@ def test_consume_records_a_link_and_refusal_shows_reasons(site, login, superviso
     assert link.quantity == Decimal(12) and link.work_order == wo
     assert "RAW-F1" in response.content.decode()
 
-    services.lot_hold_place(lot=raw, source="manual", reason="suspect resin", user=supervisor)
+    services.lot_hold_place(lot=raw, source="ncr", reference="NCR-R1", reason="suspect resin", user=supervisor)
     response = client.post(_url(wo), {"action": "consume", "lot_code": "RAW-F1", "quantity": "1", "into": out.pk})
     text = response.content.decode()
     assert response.status_code == 200 and "This lot cannot be consumed:" in text and "suspect resin" in text

@@ -17,3 +17,20 @@ def query_replace(context, **kwargs):
     for key, value in kwargs.items():
         params[key] = value
     return params.urlencode()
+
+
+@register.simple_tag
+def form_token():
+    """A create form's single-use token (qms.core.idempotency): a repeated POST creates nothing new."""
+    from django.utils.html import format_html
+
+    from qms.core.idempotency import FIELD, new_token
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_token())
+
+
+@register.simple_tag(takes_context=True)
+def can_decide(context, decision, site):
+    """{% can_decide "recall.approve" recall.site as may %}: authority at the site (segregation is decided
+    by the view, which knows who played which part)."""
+    return policy.can_decide(context["request"].user, decision, site)
