@@ -73,7 +73,9 @@ def test_one_disposition_line_executed_by_eight_requests_takes_effect_once(site,
         )
     line = disposition.lines.get()
 
-    outcomes = run_at_once(lambda: services.disposition_line_execute(line=line, user=qe, note="race"), [()] * N)
+    outcomes = run_at_once(
+        lambda: services.disposition_line_execute(line=line, user=qe, note="race"), [()] * N, site_ids=[site.pk]
+    )
     assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["refused"] * (N - 1)
     assert all("carried out already" in msg for kind, msg in outcomes if kind == "refused")
     assert Lot.objects.filter(code__startswith="L-RACE-S").count() == 1  # split once

@@ -109,7 +109,8 @@ def test_iqc_accept_releases_lot_and_records_scorecard(site, people, ring, djang
     assert lot.status == "released"
     release = LotRelease.objects.get(lot=lot)
     # recorded under the explicit system actor, with the accepting inspection's signature as evidence
-    assert release.automatic and release.released_by.username == "system" and not release.released_by.is_active
+    assert release.automatic and release.released_by.username == "system"
+    assert not release.released_by.has_usable_password()  # nobody can sign in as the system actor
     assert release.evidence.meaning == "approved" and release.evidence.object_id == str(insp.pk)
     assert got == [insp.code]
     rec = ReceiptRecord.objects.get(lot_code=lot.code)
