@@ -13,61 +13,16 @@ and from where. Every event is one INSERT (`log_access`), so logging never slows
 from __future__ import annotations
 
 import contextvars
-import ipaddress
 from dataclasses import dataclass
 from functools import wraps
 
-from django.conf import settings
 from django.db.models.signals import post_init
+
+from qms.core.security import client_ip
 
 from .models import AccessEvent, AccessKind
 
 __all__ = ["AccessKind", "access_logged", "client_ip", "log_access"]
-
-
-def _trusted_networks():
-    nets = []
-    for item in getattr(settings, "QMS_TRUSTED_PROXIES", []) or []:
-        try:
-            nets.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            continue
-    return nets
-
-
-def _is_trusted(ip: str, nets) -> bool:
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(addr in net for net in nets)
-
-
-def _valid_ip(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
-def client_ip(request) -> str | None:
-    """The client's address. X-Forwarded-For is believed only when the direct peer is a trusted proxy
-    (settings.QMS_TRUSTED_PROXIES, addresses or networks), and then only up to the first untrusted hop:
-    anyone can send the header, so a value a client wrote itself is never taken."""
-    if request is None:
-        return None
-    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
-    nets = _trusted_networks()
-    if not remote or not nets or not _is_trusted(remote, nets):
-        return remote
-    forwarded = [h for h in (request.META.get("HTTP_X_FORWARDED_FOR", "") or "").split(",") if h.strip()]
-    for hop in reversed(forwarded):
-        ip = _valid_ip(hop)
-        if ip is None:
-            return remote
-        if not _is_trusted(ip, nets):
-            return ip
-    return remote
 
 
 def _label(obj) -> str:

@@ -11,6 +11,7 @@ How the two lock-outs share the work (one source of truth each):
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from axes.backends import AxesStandaloneBackend
@@ -30,16 +31,47 @@ class AxesBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _trusted_networks() -> list:
+    nets = []
+    for item in getattr(settings, "QMS_TRUSTED_PROXIES", []) or []:
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            continue
+    return nets
+
+
 def client_ip(request) -> str | None:
-    """The client address: REMOTE_ADDR, or the address the trusted reverse proxy put in X-Forwarded-For
-    (TRUSTED_PROXY_COUNT proxies in front; 0 = none, the default, so the header cannot be forged)."""
+    """The client's address, for the sign-in throttle and the access log alike. X-Forwarded-For is believed
+    only behind a trusted proxy: with TRUSTED_PROXIES (addresses or networks) up to the first untrusted hop,
+    else with TRUSTED_PROXY_COUNT the hop that many proxies back. Anyone can send the header, so by default
+    (neither set) it is ignored."""
+    if request is None:
+        return None
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
+    hops = [h for h in (request.META.get("HTTP_X_FORWARDED_FOR", "") or "").split(",") if h.strip()]
+    nets = _trusted_networks()
+    if nets:
+        if not remote or not any(ipaddress.ip_address(remote) in net for net in nets):
+            return remote
+        for hop in reversed(hops):
+            ip = _valid_ip(hop)
+            if ip is None:
+                return remote
+            if not any(ipaddress.ip_address(ip) in net for net in nets):
+                return ip
+        return remote
     count = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if count and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= count:
-            return hops[-count]
-    return request.META.get("REMOTE_ADDR") or None
+    if count and len(hops) >= count:
+        return _valid_ip(hops[-count]) or remote
+    return remote
 
 
 def axes_username(request, credentials) -> str:
