@@ -164,3 +164,16 @@ def on_user_logged_out(sender, request, user, **kwargs):
 def on_user_login_failed(sender, credentials, request=None, **kwargs):
     tried = str((credentials or {}).get("username", "") or "")
     log_access(kind=AccessKind.SIGN_IN_FAILED, request=request, username=tried)
+
+
+def on_file_downloaded(sender, user=None, record=None, file_name="", content_type="", request=None, **kwargs):
+    """Receiver of the kernel's `file_downloaded`: every stored file handed out is in the access log."""
+    site = getattr(record, "site", None)
+    log_access(
+        kind=AccessKind.DOWNLOAD,
+        request=request,
+        user=user,
+        obj=record,
+        site_id=getattr(record, "site_id", None) or getattr(site, "pk", None),
+        params={"file": file_name},
+    )

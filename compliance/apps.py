@@ -28,6 +28,9 @@ class ComplianceConfig(AppConfig):
         user_logged_in.connect(access.on_user_logged_in, dispatch_uid="compliance.access.in")
         user_logged_out.connect(access.on_user_logged_out, dispatch_uid="compliance.access.out")
         user_login_failed.connect(access.on_user_login_failed, dispatch_uid="compliance.access.failed")
+        from qms.core.signals import file_downloaded
+
+        file_downloaded.connect(access.on_file_downloaded, dispatch_uid="compliance.access.download")
 
         register_nav_item(
             NavItem("compliance.audit_trail", _("Audit trail"), "compliance:audit_trail", "audit.view", 900)

@@ -47,6 +47,10 @@ def test_attachment_link_downloads_for_the_site_and_is_logged(site, other_site, 
         assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
         assert response["X-Content-Type-Options"] == "nosniff" and "attachment" in response["Content-Disposition"]
         assert seen and seen[0]["record"] == att and seen[0]["user"] == people["qe"]
+        from compliance.models import AccessEvent
+
+        logged = AccessEvent.objects.get(kind="download", object_pk=str(att.pk))
+        assert logged.user == people["qe"] and logged.site_id == ncr.site_id
     finally:
         file_downloaded.disconnect(dispatch_uid="t-att")
     stranger = make_user("elsewhere", roles=[Role.QUALITY_MANAGER], sites=[other_site])
