@@ -1,8 +1,6 @@
 """Site isolation of the audit trail and of stored reports (issue 9, item 4): the parts owned by the
 "evidence" stream (audit entries filtered by the site of the record they describe; merged, these pass)
-and the "access" stream (generated-report downloads). They are kept apart from
-tests/test_site_isolation.py because they pass only once those streams are merged; until then they are
-expected failures (not strict), and the lead removes the `pending` mark when "access" is in.
+and the "access" stream (generated-report downloads), kept apart from tests/test_site_isolation.py.
 
 `site` plays BRG, `other_site` plays FOOD; `food_*` users hold a role at FOOD only.
 """
@@ -19,11 +17,6 @@ from nonconformance.tests import factories as ncr_f
 from qms.core import policy
 from qms.core.models import Role
 from qms.core.scoping import site_scope
-
-pending = pytest.mark.xfail(
-    reason="generated-report downloads by site (stream 'access') are not merged on this branch yet", strict=False
-)
-
 
 @pytest.fixture
 def brg_qm(make_user, site):
@@ -59,7 +52,6 @@ def test_audit_trail_and_user_reports_contain_no_entry_of_another_site(brg_ncr, 
     assert brg_ncr.code not in body
 
 
-@pending
 @pytest.mark.django_db
 def test_generated_report_of_another_site_cannot_be_downloaded(client, site, brg_qm, brg_ncr, food_user):
     _pdf, stored = render_report_pdf(key="nonconformance.ncr", params={"ncr": brg_ncr.code}, user=brg_qm)
