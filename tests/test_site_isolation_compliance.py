@@ -18,6 +18,7 @@ from qms.core import policy
 from qms.core.models import Role
 from qms.core.scoping import site_scope
 
+
 @pytest.fixture
 def brg_qm(make_user, site):
     return make_user("brg_qm", roles=[Role.QUALITY_MANAGER], sites=[site])
