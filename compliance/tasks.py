@@ -19,6 +19,7 @@ def export_job_run(job_id: int) -> str:
     return job.status if job is not None else "missing"
 
 
+@shared_task(base=QmsTask)
 def audit_checkpoint() -> int:
     from .anchors import checkpoint_create
 

@@ -160,6 +160,9 @@ class SubmittedForm(models.Model):
     result_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return f"{self.path} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class PartType(models.TextChoices):
     RAW = "raw", _("Raw material")
