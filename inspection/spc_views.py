@@ -13,6 +13,7 @@ from compliance.reports import get_report
 from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
+from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_site
 
 from . import spc
@@ -83,6 +84,7 @@ def _chart_page(request, characteristic, form=None):
 
 @require("spc.freeze_limits")
 @require_POST
+@create_once
 def freeze(request, pk):
     characteristic = _characteristic_or_404(request, pk, perm="spc.freeze_limits")
     form = ControlLimitsFreezeForm(request.POST, request=request, meaning="approved")

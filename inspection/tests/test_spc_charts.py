@@ -142,6 +142,12 @@ def test_chart_page_freeze_form_and_refusals(ipqc_plan, people, login, make_user
     )
     assert done.status_code == 302
     limits = ControlLimits.objects.get()
+    # the same form sent again (double click, retry) freezes nothing new
+    token = "0" * 31 + "1"
+    payload = {"username": "qe", "password": PASSWORD, "reason": "again", "rules": ["1"], "form_token": token}
+    assert qe.post(reverse("inspection:spc_freeze", args=[char.pk]), payload).status_code == 302
+    assert qe.post(reverse("inspection:spc_freeze", args=[char.pk]), payload).status_code == 302
+    assert ControlLimits.objects.count() == 2  # the first send superseded the set above; the repeat did nothing
     assert limits.baseline_subgroups == 5 and limits.frozen_by == people["qe"]
     assert b"Frozen limits (Phase II)" in qe.get(url).content
 
