@@ -42,13 +42,14 @@ class SpcDecisionError(DomainError):
     pass
 
 
+@policy.door("spc.freeze")
 def control_limits_freeze(
     *, characteristic, user, credential, reason: str, excluded: dict[str, str] | None = None, rules=None
 ) -> ControlLimits:
     """Freeze Phase II limits from the characteristic's recorded subgroups, leaving out `excluded`
     ({inspection code: reason}); supersedes the set in force. E-signed ("approved") with its reason."""
     site = characteristic.plan.site
-    policy.check(user, "spc.freeze_limits", site)
+    policy.check_decide(user, "spc.freeze", site, what=_("these control limits"))
     excluded = {code.strip(): why.strip() for code, why in (excluded or {}).items() if code.strip()}
     if not (reason or "").strip():
         raise SpcDecisionError(_("Give the reason for setting these control limits."))

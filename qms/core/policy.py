@@ -201,6 +201,7 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.verify", "capa.verify", "capa.services.effectiveness_check_record", ("executed",), "verified"),
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
+        _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
     ]
 )
 
