@@ -3,8 +3,6 @@ against the limits in force (Nelson rules -> alarm; on a critical characteristic
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +21,6 @@ from qms.core.services import notification_send
 from . import signals, spc
 from .models import (
     Characteristic,
-    ChartKind,
     ControlLimits,
     Inspection,
     LimitsStatus,
@@ -32,9 +29,8 @@ from .models import (
     Special,
     Stage,
 )
-from .spc_charts import spc_chart, spc_subgroups, trial_limits
+from .spc_charts import spc_chart, trial_limits
 
-log = logging.getLogger(__name__)
 RECENT = 15  # subgroups needed to judge the longest Nelson pattern ending at the newest point
 
 
@@ -77,7 +73,10 @@ def control_limits_freeze(
         try:
             computed = trial_limits(kind, chart.subgroup_size, baseline)
         except spc.SpcError as exc:
-            raise SpcDecisionError(str(exc)) from exc
+            raise SpcDecisionError(
+                _("These subgroups give no control limits (%(why)s). Leave out fewer points or record more checks.")
+                % {"why": exc}
+            ) from exc
         previous = ControlLimits.objects.select_for_update().filter(
             characteristic=characteristic, status=LimitsStatus.FROZEN
         )
@@ -206,6 +205,3 @@ def on_inspection_completed(sender, inspection, **kwargs) -> None:
         from .tasks import spc_evaluate
 
         spc_evaluate.delay(inspection.pk)
-
-
-__all__ = ["ChartKind", "control_limits_freeze", "spc_evaluate_inspection", "spc_subgroups"]

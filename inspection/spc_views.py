@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from compliance.reports import get_report
-from compliance.signatures import signatures_with_validity
+from compliance.signatures import signatures_with_validity_many
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
@@ -67,19 +66,22 @@ def _chart_page(request, characteristic, form=None):
         return render(request, "inspection/partials/_spc_chart.html", ctx)
     site = characteristic.plan.site
     can_freeze = policy.can(request.user, "spc.freeze_limits", site) and not ctx["chart"].problem
-    get_report("inspection.capability")  # registered: the page links to it
     ctx.update(
         {
             "form": form or (ControlLimitsFreezeForm(request=request, meaning="approved") if can_freeze else None),
             "can_freeze": can_freeze,
-            "limit_signatures": [
-                (limits, signatures_with_validity(limits)) for limits in reversed(ctx["chart"].limits)
-            ],
+            "limit_signatures": _limit_signatures(ctx["chart"].limits),
             "report_url": reverse("compliance:report_pdf", args=["inspection.capability"])
             + f"?characteristic={characteristic.pk}",
         }
     )
     return render(request, "inspection/spc_chart.html", ctx)
+
+
+def _limit_signatures(limits) -> list:
+    """Every frozen set with its signatures, newest first, in one query however many sets there are."""
+    signed = signatures_with_validity_many(limits)
+    return [(s, signed.get(s.pk, [])) for s in reversed(limits)]
 
 
 @require("spc.freeze_limits")
