@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 PIP := .venv/bin/pip
-APPS := suppliers traceability inspection nonconformance capa monitoring compliance
+APPS := suppliers traceability inspection nonconformance capa monitoring compliance documents batchrecords changes audits packs api
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: WeasyPrint's Pango, a CJK font for Chinese PDFs, gettext, poppler (PDF checks), Chromium (browser test), curl (prod-smoke).
 DEB_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext poppler-utils chromium curl

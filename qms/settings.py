@@ -50,12 +50,18 @@ INSTALLED_APPS = [
     # Bottom to top, as the layers in shared/DESIGN.md.
     "qms.core",
     "compliance",
+    "documents",
     "suppliers",
     "traceability",
     "inspection",
     "nonconformance",
     "capa",
+    "batchrecords",
     "monitoring",
+    "changes",
+    "audits",
+    "packs",
+    "api",
     "qms.portal",
 ]
 

@@ -20,5 +20,11 @@ urlpatterns = [
     path("ncr/", include("nonconformance.urls")),
     path("capa/", include("capa.urls")),
     path("monitor/", include("monitoring.urls")),
+    path("documents/", include("documents.urls")),
+    path("batch/", include("batchrecords.urls")),
+    path("changes/", include("changes.urls")),
+    path("audits/", include("audits.urls")),
+    path("packs/", include("packs.urls")),
+    path("api/", include("api.urls")),
     path("", include("qms.portal.urls")),
 ]
