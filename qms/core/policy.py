@@ -82,6 +82,18 @@ PERMISSIONS: dict[str, set[str]] = {
     "capa.manage": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER, R.SUPPLIER_QUALITY_ENGINEER},
     "capa.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "scar.manage": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    # documents (controlled documents, training)
+    #
+    # batchrecords (master and executed batch records, deviations)
+    #
+    # changes (change control)
+    #
+    # audits (internal audits)
+    #
+    # packs (compliance packs, lot bundles)
+    #
+    # api (service accounts, tokens, webhooks)
+    #
 }
 
 
@@ -202,6 +214,18 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        # documents
+        #
+        # batchrecords
+        #
+        # changes
+        #
+        # audits
+        #
+        # packs
+        #
+        # api
+        #
     ]
 )
 
