@@ -214,6 +214,7 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
         # documents
         #
         # batchrecords
@@ -360,4 +361,9 @@ def decision_offer(user, decision: str, site, *, involved: dict | None = None, w
             check_decide(user, decision, site, involved=involved, what=what)
         except PermissionRefused as exc:
             why = exc.message
-    return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}
+    return {
+        "decision": decision,
+        "may": may,
+        "why": why,
+        "who": [] if may else eligible_names(decision, site, involved=involved),
+    }
