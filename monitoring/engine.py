@@ -72,6 +72,8 @@ def base_queryset(kpi: Kpi, *, site_ids):
     qs = model._default_manager.filter(**kpi.filters)
     if kpi.excludes:
         qs = qs.exclude(**kpi.excludes)
+    if kpi.condition is not None:
+        qs = qs.filter(kpi.condition())
     return qs.filter(**{f"{kpi.site_field}__in": list(site_ids)})
 
 

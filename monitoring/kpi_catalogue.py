@@ -4,8 +4,9 @@ Each entry is one `qms.core.kpis.Kpi`; a domain may register more in its own App
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, FloatField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
 from qms.core.kpis import HIGHER, LOWER, Kpi, register_kpi
@@ -135,6 +136,17 @@ def _inspection_kpis():
     )
 
 
+def _cost_at_execution():
+    """The standard cost of the line's part in force when the line was executed (None: not known)."""
+    from qms.core.models import PartCost
+
+    return Subquery(
+        PartCost.objects.filter(part_id=OuterRef("disposition__ncr__part_id"), valid_from__lte=OuterRef("executed_at"))
+        .order_by("-valid_from", "-pk")
+        .values("standard_cost")[:1]
+    )
+
+
 def _ncr_kpis():
     dims = {
         "part": "part__number",
@@ -202,7 +214,7 @@ def _ncr_kpis():
     )
     for kind, label, definition, order in [
         ("scrap", _("Scrap quantity"), _("Quantity scrapped by executed MRB dispositions."), 33),
-        ("rework", _("Rework quantity"), _("Quantity reworked by executed MRB dispositions."), 35),
+        ("rework", _("Rework quantity"), _("Quantity reworked by executed MRB dispositions."), 36),
     ]:
         line_common = dict(
             model="nonconformance.DispositionLine",
@@ -230,14 +242,33 @@ def _ncr_kpis():
             Kpi(
                 key=f"{kind}.cost",
                 label=_("%(what)s cost") % {"what": label},
-                definition=_("Executed quantity × the NCR's unit value (standard cost)."),
+                definition=_(
+                    "Executed quantity × the part's standard cost in force when the disposition was carried out "
+                    "(master data, in the installation's currency). A part with no standard cost then is not "
+                    "priced: its quantity is left out of the cost and counted apart as “not priced”."
+                ),
                 unit="cost",
                 better=LOWER,
                 numerator=lambda: Coalesce(
-                    Sum(F("executed_quantity") * F("disposition__ncr__unit_value"), output_field=FloatField()),
-                    Value(0.0),
+                    Sum(F("executed_quantity") * _cost_at_execution(), output_field=FloatField()), Value(0.0)
                 ),
                 order=order + 1,
+                **line_common,
+            )
+        )
+        register_kpi(
+            Kpi(
+                key=f"{kind}.unpriced",
+                label=_("%(what)s not priced") % {"what": label},
+                definition=_(
+                    "Quantity of parts that had no standard cost when the disposition was carried out: it is "
+                    "not in the cost. Set the standard cost in master data and rebuild the roll-up to price it."
+                ),
+                unit="qty",
+                better=LOWER,
+                numerator=_qty("executed_quantity"),
+                condition=lambda: IsNull(_cost_at_execution(), True),
+                order=order + 2,
                 **line_common,
             )
         )

@@ -58,7 +58,7 @@ def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
 
     return _with_rows(
         {
-            "label": f"{kpi.label} ({kpi.unit})",
+            "label": f"{kpi.label} ({kpi.unit_label})",
             "labels": [p.period.strftime("%Y-%m") for p in points],
             "values": [None if p.value is None else round(p.value, 4) for p in points],
             "urls": [link(p) for p in points],
@@ -75,7 +75,7 @@ def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
     return _with_rows(
         {
             "type": "bar",
-            "label": f"{kpi.label} ({kpi.unit})",
+            "label": f"{kpi.label} ({kpi.unit_label})",
             "labels": [d or "—" for d, _p in items],
             "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
             "urls": [link(d) for d, _p in items],
