@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
+from qms.core.i18n import LazyFormat
 from qms.core.kpis import HIGHER, LOWER, Kpi, register_kpi
 
 COMPLETED = {"status__in": ["accepted", "rejected"]}
@@ -44,11 +45,14 @@ def _inspection_kpis():
             Kpi(
                 key=f"{stage.lower()}.fpy",
                 label=label,
-                definition=_(
-                    "Share of %(stage)s inspections accepted at the first attempt (re-inspections left out), "
-                    "on the day they were completed."
-                )
-                % {"stage": stage},
+                # rendered in the reader's language (a lazy string formatted here would be frozen in English)
+                definition=LazyFormat(
+                    _(
+                        "Share of %(stage)s inspections accepted at the first attempt (re-inspections left out), "
+                        "on the day they were completed."
+                    ),
+                    stage=stage,
+                ),
                 unit="%",
                 better=HIGHER,
                 model=INSPECTION,
@@ -212,10 +216,12 @@ def _ncr_kpis():
             order=32,
         )
     )
-    for kind, label, definition, order in [
-        ("scrap", _("Scrap quantity"), _("Quantity scrapped by executed MRB dispositions."), 33),
-        ("rework", _("Rework quantity"), _("Quantity reworked by executed MRB dispositions."), 36),
-    ]:
+    for kind, label, cost_label, unpriced_label, definition, order in [
+        ("scrap", _("Scrap quantity"), _("Scrap cost"), _("Scrap not priced (no standard cost)"),
+         _("Quantity scrapped by executed MRB dispositions."), 33),
+        ("rework", _("Rework quantity"), _("Rework cost"), _("Rework not priced (no standard cost)"),
+         _("Quantity reworked by executed MRB dispositions."), 36),
+    ]:  # fmt: skip
         line_common = dict(
             model="nonconformance.DispositionLine",
             time_field="executed_at",
@@ -241,7 +247,7 @@ def _ncr_kpis():
         register_kpi(
             Kpi(
                 key=f"{kind}.cost",
-                label=_("%(what)s cost") % {"what": label},
+                label=cost_label,
                 definition=_(
                     "Executed quantity × the part's standard cost in force when the disposition was carried out "
                     "(master data, in the installation's currency). A part with no standard cost then is not "
@@ -259,7 +265,7 @@ def _ncr_kpis():
         register_kpi(
             Kpi(
                 key=f"{kind}.unpriced",
-                label=_("%(what)s not priced") % {"what": label},
+                label=unpriced_label,
                 definition=_(
                     "Quantity of parts that had no standard cost when the disposition was carried out: it is "
                     "not in the cost. Set the standard cost in master data and rebuild the roll-up to price it."
