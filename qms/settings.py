@@ -252,6 +252,8 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
+# Currency of parts' standard costs (scrap and rework cost KPIs): one per installation, ISO 4217 code.
+QMS_CURRENCY = os.environ.get("QMS_CURRENCY", "CNY")
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
 # Hours an inspection has before it is overdue, from the lot's receipt (IQC) or its creation (FAI, FQC);
 # IPQC checks are due at their schedule's time.
