@@ -182,7 +182,9 @@ def delivery_attempt(*, delivery_id: int) -> str:
     """One attempt: "delivered", "retry" (the task tries again later), "failed" (gave up) or "skipped"."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update().select_related("subscription__account").get(pk=delivery_id)
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("subscription__account")
+            .get(pk=delivery_id)
         )
         if delivery.status != DeliveryStatus.PENDING:
             return "skipped"
@@ -206,7 +208,9 @@ def delivery_attempt(*, delivery_id: int) -> str:
     ok = code is not None and 200 <= code < 300
     with transaction.atomic(), audit_context(reason=_("webhook delivery"), source="job"):
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-        sub = WebhookSubscription.objects.select_for_update().select_related("account__owner").get(pk=sub.pk)
+        sub = (
+            WebhookSubscription.objects.select_for_update(of=("self",)).select_related("account__owner").get(pk=sub.pk)
+        )
         delivery.attempts += 1
         delivery.last_status_code = code
         delivery.last_error = "" if ok else (error or _("HTTP status %(c)s") % {"c": code})
