@@ -93,6 +93,8 @@ PERMISSIONS: dict[str, set[str]] = {
     # packs (compliance packs, lot bundles)
     #
     # api (service accounts, tokens, webhooks)
+    "api.manage": {R.ADMINISTRATOR},
+    "api.docs": ALL,
     #
 }
 
