@@ -83,6 +83,24 @@ PERMISSIONS: dict[str, set[str]] = {
     "capa.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "scar.manage": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
     # documents (controlled documents, training)
+    "documents.view": ALL,
+    "documents.register.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "documents.author": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER, R.SUPPLIER_QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
+    "documents.review": WRITERS - {R.ADMINISTRATOR},
+    "documents.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.settings": {R.QUALITY_MANAGER},
+    "documents.import": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "training.view": ALL,
+    "training.matrix.view": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.AUDITOR,
+        R.ADMINISTRATOR,
+    },  # fmt: skip
+    "training.acknowledge": WRITERS,
+    "training.record": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
     #
     # batchrecords (master and executed batch records, deviations)
     #
@@ -218,6 +236,11 @@ DECISIONS: dict[str, Decision] = dict(
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
         _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
         # documents
+        _d("document.review", "documents.review", "documents.services.version_review", ("authored",), "reviewed"),
+        _d("document.approve", "documents.approve", "documents.services.version_approve", ("authored",), "approved"),
+        _d("document.obsolete", "documents.approve", "documents.services.document_obsolete", (), "approved"),
+        _d("training.acknowledge", "training.acknowledge", "documents.services.training_acknowledge", (), "reviewed"),
+        _d("training.assess", "training.record", "documents.services.training_record_instructor", (), "verified"),
         #
         # batchrecords
         #
