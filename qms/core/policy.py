@@ -105,8 +105,28 @@ PERMISSIONS: dict[str, set[str]] = {
     # batchrecords (master and executed batch records, deviations)
     #
     # changes (change control)
+    "changes.view": ALL,
+    "changes.request": WRITERS,
+    "changes.assess": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "changes.board": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+    },
+    "changes.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # audits (internal audits)
+    "audits.view": ALL,
+    "audits.plan": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "audits.perform": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+    },
     #
     # packs (compliance packs, lot bundles)
     #
@@ -247,6 +267,8 @@ DECISIONS: dict[str, Decision] = dict(
         # changes
         #
         # audits
+        _d("audit.finding_escalate", "audits.perform", "audits.services.finding_escalate"),
+        _d("audit.close", "audits.perform", "audits.services.audit_close", (), "approved"),
         #
         # packs
         #
