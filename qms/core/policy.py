@@ -103,6 +103,15 @@ PERMISSIONS: dict[str, set[str]] = {
     "training.record": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
     #
     # batchrecords (master and executed batch records, deviations)
+    "batch.view": ALL,
+    "batch.mbr_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.mbr_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "batch.execute": {R.PRODUCTION_SUPERVISOR, R.INSPECTOR, R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.review": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "deviation.view": ALL,
+    "deviation.raise": WRITERS,
+    "deviation.manage": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "deviation.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # changes (change control)
     "changes.view": ALL,
@@ -263,6 +272,16 @@ DECISIONS: dict[str, Decision] = dict(
         _d("training.assess", "training.record", "documents.services.training_record_instructor", (), "verified"),
         #
         # batchrecords
+        _d("mbr.approve", "batch.mbr_approve", "batchrecords.services.mbr_approve", ("authored",), "approved"),
+        _d("ebr.step_verify", "batch.execute", "batchrecords.services.ebr_step_verify", ("executed",), "verified"),
+        _d("ebr.review", "batch.review", "batchrecords.services.ebr_review_sign", ("executed",), "reviewed"),
+        _d(
+            "deviation.approve",
+            "deviation.approve",
+            "batchrecords.services.deviation_approve",
+            ("authored",),
+            "approved",
+        ),
         #
         # changes
         #
