@@ -138,6 +138,10 @@ PERMISSIONS: dict[str, set[str]] = {
     },
     #
     # packs (compliance packs, lot bundles)
+    "packs.view": ALL,
+    "packs.export": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "packs.control_plan": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "packs.retention": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
     #
     # api (service accounts, tokens, webhooks)
     "api.manage": {R.ADMINISTRATOR},
