@@ -52,7 +52,7 @@ from .models import (
     Shipment,
     WorkOrder,
 )
-from .overlays import overlays_for
+from .overlays import lot_actions_for, overlays_for
 
 PUBLIC_RATE_PER_MINUTE = 60
 
@@ -131,6 +131,7 @@ def lot_detail(request, code):
             "serials": serials,
             "remaining": remaining,
             "overlays": overlays_for([lot.pk]).get(lot.pk, []),
+            "lot_actions": lot_actions_for(request.user, lot),
             "ship_verdict": services.lot_can_ship(lot=lot),
             "hold_form": HoldForm(),
             "reason_form": ReasonForm(),
