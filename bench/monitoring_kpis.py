@@ -1,6 +1,7 @@
 """Monitoring benchmarks on two years of a busy plant (1,000,000 inspections, 50,000 NCRs, 200,000
 shipments): (1) KPI series for several scopes from the daily roll-up, beside the naive computation over the
-raw tables; (2) one tick evaluating 200 alarm rules; (3) the quality monitor dashboard (time, queries).
+raw tables; (2) one tick evaluating 200 alarm rules; (3) the quality monitor dashboard (time, queries), cold
+(its per-site cache empty) and warm, beside its figures computed naively over the raw records.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qms_bench_monitor .venv/bin/python bench/monitoring_kpis.py
     BENCH_SCALE=0.1 ... (a tenth of the data, for a quick look)
@@ -211,8 +212,10 @@ def main():
         print(f"alarm tick {tick}: {result['rules']} rules in {(time.perf_counter() - t0):.2f} s "
               f"(raised {result['raised']}, resolved {result['resolved']}, failed {result['failed']})")  # fmt: skip
 
+    from django.core.cache import cache
     from django.test import Client
 
+    from monitoring import dashboard
     from monitoring.models import Objective
 
     if not Objective.objects.filter(site=site).exists():
@@ -222,11 +225,42 @@ def main():
     client = Client()
     client.force_login(qm)
     first = client.get("/monitor/")
+    print(f"\ndashboard (/monitor/, HTTP {first.status_code}): 10 objectives, 5 charts, open alarms")
     connection.queries_log.clear()  # with DEBUG on the log is capped: a full one would count nothing
-    with CaptureQueriesContext(connection) as q:
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold_q:
         client.get("/monitor/")
-    samples = timed(lambda: client.get("/monitor/"), 10)
-    print(summary(f"dashboard, 10 objectives (HTTP {first.status_code}, {len(q.captured_queries)} queries)", samples))
+    with CaptureQueriesContext(connection) as warm_q:
+        client.get("/monitor/")
+
+    def cold():
+        cache.clear()
+        client.get("/monitor/")
+
+    print(summary(f"dashboard, cold: cache empty ({len(cold_q.captured_queries)} queries)", timed(cold, 10)))
+    print(summary(f"dashboard, warm: same minute ({len(warm_q.captured_queries)} queries)",
+                  timed(lambda: client.get("/monitor/"), 10)))  # fmt: skip
+    objectives = list(Objective.objects.filter(site=site, year=today.year))
+    figures = timed(lambda: dashboard.panel_sums([site.pk], objectives, today=today, use_cache=False), 10)
+    print(summary("its figures alone: one roll-up query", figures))
+
+    def naive():
+        """The same figures over the raw records: each chart's KPI and each objective, 12 months."""
+        start = dashboard.window_start(today)
+        begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+        for key in dashboard.SERIES:
+            k = KPIS[key]
+            for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
+                engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, by_day=True, tz=tz)
+        for key, dim in dashboard.BARS:
+            engine.raw_rows(KPIS[key], site_ids=[site.pk], start=begin, end=end, dim_key=dim)
+        for obj in objectives:
+            k = KPIS[obj.kpi]
+            for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
+                engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, by_day=True, tz=tz)
+
+    slow = timed(naive, 3)
+    print(summary("the same figures naive, over the raw records", slow))
 
 
 def _make_rules(site, qm, services):

@@ -106,6 +106,7 @@ def dashboard_view(request):
     panel = dashboard.panel_sums(site_ids, objectives, today=today)
     sums, start = panel["all"], panel["start"]
     progress = selectors.objectives_progress(objectives, today=today, sums=dashboard.objective_sums(panel))
+    sites = _sites(request.user)
     charts = []
     for key in dashboard.SERIES:
         kpi = get_kpi(key)
@@ -122,9 +123,11 @@ def dashboard_view(request):
             "progress": [(p, LIGHT[p.status]) for p in progress],
             "alarms": list(selectors.alarms_for(request.user, open_only=True).filter(site_id__in=site_ids)[:20]),
             "charts": charts,
-            "sites": _sites(request.user),
+            "sites": sites,
             "may_manage": policy.can(request.user, "objectives.manage"),
             "may_rules": policy.can(request.user, "alarms.manage"),
+            "may_pack": policy.can(request.user, "reports.export"),
+            "pack_site": next((s.code for s in sites if len(site_ids) == 1 and s.pk == site_ids[0]), ""),
         },
     )
 
