@@ -237,7 +237,13 @@ class Alarm(RegulatedModel):
                 name="uniq_open_alarm_per_rule_scope",
             )
         ]
-        indexes = [models.Index(fields=["site", "status"])]
+        indexes = [
+            models.Index(fields=["site", "status"]),
+            # the dashboard's "open alarms, newest first" (a busy plant keeps many resolved ones)
+            models.Index(
+                fields=["site", "-raised_at"], condition=~models.Q(status="resolved"), name="alarm_open_recent_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.code
