@@ -473,6 +473,9 @@ def alarm_raise(*, rule: AlarmRule, scope: str, value, window, now=None) -> Alar
             ),
             body=alarm.action_reference or alarm.action_error,
         )
+        from .signals import alarm_raised
+
+        transaction.on_commit(lambda: alarm_raised.send(sender=Alarm, alarm=alarm))
     return alarm
 
 

@@ -102,10 +102,19 @@ def _plant(site: Site, other: Site) -> Plant:
     o["station"] = _first(Station.objects.filter(site=site))
     o["schedule"] = _first(IpqcSchedule.objects.filter(site=site))
     o["alarm"] = _first(Alarm.objects.filter(site=site))
+    # audits
+    from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
+
+    o["audit"] = _first(Audit.objects.filter(site=site))
+    o["audit_programme"] = _first(AuditProgramme.objects.filter(site=site))
+    o["audit_item"] = _first(ChecklistItem.objects.filter(audit__site=site))
+    o["audit_finding"] = _first(Finding.objects.filter(audit__site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
@@ -247,6 +256,14 @@ for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
     ROUTES[f"capa:{_name}"] = [_code("capa")]
 
+# audits
+ROUTES["audits:audit_create"] = [_pk("audit_programme")]
+ROUTES["audits:item_record"] = [_pk("audit_item")]
+ROUTES["audits:finding_assign"] = [_pk("audit_finding")]
+ROUTES["audits:finding_close"] = [_pk("audit_finding")]
+for _name in ("audit_detail", "audit_start", "finding_create", "audit_complete", "audit_close", "audit_cancel"):
+    ROUTES[f"audits:{_name}"] = [_code("audit")]
+
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
     "core:master_data_kind",  # a kind of master data: walked as a list page per kind
@@ -278,6 +295,7 @@ QUERIES = [
     ("lot", "suppliers:list", lambda o: {"site": o.site_id}),
     ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
     ("capa", "capa:capa_list", lambda o: {"q": o.code}),
+    ("audit", "portal:scan", lambda o: {"q": o.code}),
 ]
 
 
