@@ -227,6 +227,11 @@ ROUTES: dict[str, list] = {
 # Integration API v1 (read with the session in the walk; writes need a token and are refused).
 for _name in ("lot", "lot_ship_check", "lot_consume_check", "lot_genealogy", "lot_trace", "lot_recall_scope"):
     ROUTES[f"api:{_name}"] = [_code("lot")]
+ROUTES["api:lot_coa"] = [_code("released_lot")]
+ROUTES["api:inspection"] = [_code("inspection")]
+ROUTES["api:ncr"] = [_code("ncr")]
+ROUTES["api:capa"] = [_code("capa")]
+ROUTES["api:supplier"] = [_code("supplier")]
 ROUTES["api:work_order"] = [_code("work_order")]
 ROUTES["api:production_records"] = [_code("work_order")]
 for _name in ("operation_start", "operation_finish"):
