@@ -43,7 +43,9 @@ def test_ncr_hostile_and_unknown(admin, site, other_site):
         {"site": site.code, "part": part.number, "title": "x", "lots": [{"lot": away_lot.code, "quantity": "1"}]},
     )
     assert response.status_code == 400 and response.json()["errors"][0]["pointer"] == "#/lots/0/lot"
-    assert mes.post_json("/api/v1/ncrs/", {"site": other_site.code, "part": part.number, "title": "x"}).status_code == 400
+    assert (
+        mes.post_json("/api/v1/ncrs/", {"site": other_site.code, "part": part.number, "title": "x"}).status_code == 400
+    )
     auditor = api_client(admin, site, name="aud", roles=[Role.AUDITOR])
     assert auditor.post_json("/api/v1/ncrs/", {"site": site.code, "part": part.number, "title": "x"}).status_code == 403
     assert not Ncr.objects.exists()

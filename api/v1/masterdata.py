@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
 from qms.core import policy
@@ -90,21 +91,19 @@ class SupplierOut(serializers.Serializer):
 
 
 @read("suppliers.view")
-class SupplierList(ApiView):
+class SupplierList(ListModelMixin, ApiView):
     serializer_class = SupplierOut
 
     def get_queryset(self):
-        return Supplier.objects.order_by("code")
+        qs = Supplier.objects.order_by("code")
+        status = self.request.query_params.get("status")
+        return qs.filter(status=status) if status else qs
 
     @extend_schema(
         tags=TAG, summary="Suppliers serving your sites, with their approval status", operation_id="suppliers_list"
     )
     def get(self, request):
-        qs = self.get_queryset()
-        if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(SupplierOut(page, many=True).data)
+        return self.list(request)
 
 
 @read("suppliers.view")

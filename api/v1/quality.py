@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
 from capa.models import Capa
@@ -78,7 +79,7 @@ def _inspections(user):
 
 
 @read("inspection.view")
-class InspectionList(ApiView):
+class InspectionList(ListModelMixin, ApiView):
     serializer_class = InspectionOut
     filterset_class = InspectionFilter
 
@@ -91,8 +92,7 @@ class InspectionList(ApiView):
         operation_id="inspections_list",
     )
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(InspectionOut(page, many=True).data)
+        return self.list(request)
 
 
 @read("inspection.view")
