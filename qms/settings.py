@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses"],
 }
 # A webhook subscription is disabled after this many consecutive failed deliveries (its owner is told).
 API_WEBHOOK_MAX_FAILURES = int(os.environ.get("API_WEBHOOK_MAX_FAILURES", "10"))

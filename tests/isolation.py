@@ -233,6 +233,18 @@ ROUTES: dict[str, list] = {
     "capa:action_complete": [_pk("capa_action")],
     "capa:effectiveness_record": [_pk("effectiveness_check")],
 }
+# Integration API v1 (read with the session in the walk; writes need a token and are refused).
+for _name in ("lot", "lot_ship_check", "lot_consume_check", "lot_genealogy", "lot_trace", "lot_recall_scope"):
+    ROUTES[f"api:{_name}"] = [_code("lot")]
+ROUTES["api:lot_coa"] = [_code("released_lot")]
+ROUTES["api:inspection"] = [_code("inspection")]
+ROUTES["api:ncr"] = [_code("ncr")]
+ROUTES["api:capa"] = [_code("capa")]
+ROUTES["api:supplier"] = [_code("supplier")]
+ROUTES["api:work_order"] = [_code("work_order")]
+ROUTES["api:production_records"] = [_code("work_order")]
+for _name in ("operation_start", "operation_finish"):
+    ROUTES[f"api:{_name}"] = [("operation", lambda o: {"code": o.work_order.code, "sequence": o.sequence})]
 for _name in ("detail", "open_ncr", "respond", "close", "cancel", "attach", "recall"):
     ROUTES[f"nonconformance:complaint_{_name}"] = [_code("complaint")]
 for _name in (
@@ -276,6 +288,7 @@ NOT_RECORD_ROUTES = {
     "monitoring:import",  # idem
     "compliance:export_detail",  # a user's own export job (stream "access")
     "compliance:export_download",  # idem
+    "api:account",  # a service account: the administrator's page, limited to the sites they manage
 }
 
 # List pages opened with a query naming the other site's record (kind, url name, query builder).

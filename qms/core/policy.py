@@ -145,7 +145,7 @@ PERMISSIONS: dict[str, set[str]] = {
     #
     # api (service accounts, tokens, webhooks)
     "api.manage": {R.ADMINISTRATOR},
-    "api.docs": ALL,
+    "api.view": ALL,
     #
 }
 
