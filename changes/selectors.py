@@ -4,6 +4,7 @@ domains below), the board a site requires, the people who implemented a change."
 from __future__ import annotations
 
 from django.apps import apps
+from django.db.models import Q
 
 from qms.core.models import Role
 
@@ -93,18 +94,22 @@ def impact_suggestions(change: ChangeRequest) -> list[dict]:
 
 
 def _document_suggestions(change: ChangeRequest) -> list[dict]:
-    """Controlled documents of the site that name the part (number in the title), when documents exist."""
+    """Controlled documents the part's inspection plans implement, and documents of the site that name the
+    part (its number in the title), when the documents app records them."""
     Document = document_model()
     if Document is None or change.part is None:
         return []
-    fields = {f.name for f in Document._meta.get_fields()}
-    if not {"site", "title"} <= fields:
-        return []
-    qs = Document.objects.filter(site=change.site, title__icontains=change.part.number)
-    number = "number" if "number" in fields else ("code" if "code" in fields else "pk")
-    return [
-        _row(ImpactKind.DOCUMENT, d.pk, getattr(d, number), getattr(d, "title", "")) for d in qs.order_by("pk")[:LIMIT]
-    ]
+    from inspection.models import InspectionPlan
+
+    doc_ids = set()
+    if any(f.name == "document" for f in InspectionPlan._meta.get_fields()):
+        doc_ids = set(
+            InspectionPlan.objects.filter(site=change.site, part=change.part, document__isnull=False).values_list(
+                "document_id", flat=True
+            )
+        )
+    qs = Document.objects.filter(site=change.site).filter(Q(pk__in=doc_ids) | Q(title__icontains=change.part.number))
+    return [_row(ImpactKind.DOCUMENT, d.pk, d.number, d.title) for d in qs.order_by("number")[:LIMIT]]
 
 
 def resolve_reference(change: ChangeRequest, kind: str, reference: str) -> dict | None:
@@ -130,7 +135,11 @@ def resolve_reference(change: ChangeRequest, kind: str, reference: str) -> dict 
             return None
         op = Operation.objects.filter(work_order__site=site, work_order__code=wo, sequence=int(seq)).first()
         return _row(kind, op.pk, f"{wo}/{seq}", op.name) if op else None
-    if kind in (ImpactKind.DOCUMENT, ImpactKind.PLAN):
+    if kind == ImpactKind.DOCUMENT:
+        Document = document_model()
+        doc = Document.objects.filter(site=site, number=ref).first() if Document is not None else None
+        return _row(kind, doc.pk, doc.number, doc.title) if doc else _row(kind, None, ref, "")
+    if kind == ImpactKind.PLAN:
         return _row(kind, None, ref, "")
     return None
 
@@ -141,14 +150,7 @@ def document_versions_for(change: ChangeRequest, limit: int = 50) -> list:
     Version = document_model("DocumentVersion")
     if Version is None:
         return []
-    names = {f.name for f in Version._meta.get_fields()}
-    qs = Version.objects.all()
-    if "document" in names:
-        qs = qs.filter(document__site=change.site).select_related("document")
-    elif "site" in names:
-        qs = qs.filter(site=change.site)
-    else:
-        return []
+    qs = Version.objects.filter(document__site=change.site).select_related("document")
     return list(qs.order_by("-pk")[:limit])
 
 

@@ -88,7 +88,11 @@ def change_list(request):
     if kind := request.GET.get("type", ""):
         qs = qs.filter(change_type=kind)
     if q := request.GET.get("q", "").strip()[:100]:
-        qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q))
+        # also by the reference of an affected or produced record (a document number, a lot code)
+        hits = ChangeRequest.objects.filter(
+            Q(outputs__reference__icontains=q) | Q(impacts__reference__icontains=q, impacts__included=True)
+        ).values("pk")
+        qs = qs.filter(Q(code__icontains=q) | Q(title__icontains=q) | Q(pk__in=hits))
     page = Paginator(qs.order_by("-created_at", "-pk"), 25).get_page(request.GET.get("page"))
     return render(
         request,
