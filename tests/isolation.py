@@ -294,6 +294,7 @@ for _name in (
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
     "core:master_data_kind",  # a kind of master data: walked as a list page per kind
+    "core:part_cost",  # a part is master data shared by every site, not a site's record
     "compliance:report_pdf",  # every registered report is run with the other site's parameters
     "compliance:generated_download",  # tests/test_site_isolation_compliance.py
     "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
