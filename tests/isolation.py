@@ -109,12 +109,20 @@ def _plant(site: Site, other: Site) -> Plant:
     o["audit_programme"] = _first(AuditProgramme.objects.filter(site=site))
     o["audit_item"] = _first(ChecklistItem.objects.filter(audit__site=site))
     o["audit_finding"] = _first(Finding.objects.filter(audit__site=site))
+    # change control
+    from changes.models import ChangeEffectivenessCheck, ChangeRequest, ChangeTask, ImpactItem
+
+    o["change"] = _first(ChangeRequest.objects.filter(site=site))
+    o["change_impact"] = _first(ImpactItem.objects.filter(change__site=site))
+    o["change_task"] = _first(ChangeTask.objects.filter(change__site=site))
+    o["change_check"] = _first(ChangeEffectivenessCheck.objects.filter(change__site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
     ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
     ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
+    ids.update(ChangeRequest.objects.filter(site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
@@ -275,6 +283,25 @@ ROUTES["audits:finding_assign"] = [_pk("audit_finding")]
 ROUTES["audits:finding_close"] = [_pk("audit_finding")]
 for _name in ("audit_detail", "audit_start", "finding_create", "audit_complete", "audit_close", "audit_cancel"):
     ROUTES[f"audits:{_name}"] = [_code("audit")]
+# change control
+ROUTES["changes:impact_set"] = [_pk("change_impact")]
+for _name in ("task_complete", "task_ppap", "task_cancel"):
+    ROUTES[f"changes:{_name}"] = [_pk("change_task")]
+ROUTES["changes:effectiveness"] = [_pk("change_check")]
+for _name in (
+    "change_detail",
+    "change_submit",
+    "impact_suggest",
+    "impact_add",
+    "assessment",
+    "board_sign",
+    "task_add",
+    "implemented",
+    "output_link",
+    "change_close",
+    "change_cancel",
+):
+    ROUTES[f"changes:{_name}"] = [_code("change")]
 
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
@@ -309,6 +336,8 @@ QUERIES = [
     ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
     ("capa", "capa:capa_list", lambda o: {"q": o.code}),
     ("audit", "portal:scan", lambda o: {"q": o.code}),
+    ("change", "portal:scan", lambda o: {"q": o.code}),
+    ("change", "changes:change_list", lambda o: {"q": o.code}),
 ]
 
 

@@ -288,6 +288,12 @@ DECISIONS: dict[str, Decision] = dict(
         ),
         #
         # changes
+        _d("change.board_sign", "changes.board", "changes.services.change_board_sign", ("authored",), "approved"),
+        _d(
+            "change.verify", "changes.verify", "changes.services.change_effectiveness_record", ("executed",), "verified"
+        ),
+        _d("change.close", "changes.assess", "changes.services.change_close"),
+        _d("change.cancel", "changes.assess", "changes.services.change_cancel", (), "rejected"),
         #
         # audits
         _d("audit.finding_escalate", "audits.perform", "audits.services.finding_escalate"),
