@@ -108,12 +108,21 @@ def _plant(site: Site, other: Site) -> Plant:
     o["ebr"] = _first(ExecutedBatchRecord.objects.filter(site=site))
     o["ebr_step"] = _first(EbrStep.objects.filter(ebr__site=site))
     o["deviation"] = _first(Deviation.objects.filter(site=site))
+    # audits
+    from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
+
+    o["audit"] = _first(Audit.objects.filter(site=site))
+    o["audit_programme"] = _first(AuditProgramme.objects.filter(site=site))
+    o["audit_item"] = _first(ChecklistItem.objects.filter(audit__site=site))
+    o["audit_finding"] = _first(Finding.objects.filter(audit__site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
     for model in (MasterBatchRecord, ExecutedBatchRecord, Deviation):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
@@ -263,9 +272,18 @@ for _name in ("ebr_step_perform", "ebr_step_verify"):
 for _name in ("deviation_detail", "deviation_assess", "deviation_lot_add", "deviation_capa", "deviation_approve"):
     ROUTES[f"batchrecords:{_name}"] = [_code("deviation")]
 
+# audits
+ROUTES["audits:audit_create"] = [_pk("audit_programme")]
+ROUTES["audits:item_record"] = [_pk("audit_item")]
+ROUTES["audits:finding_assign"] = [_pk("audit_finding")]
+ROUTES["audits:finding_close"] = [_pk("audit_finding")]
+for _name in ("audit_detail", "audit_start", "finding_create", "audit_complete", "audit_close", "audit_cancel"):
+    ROUTES[f"audits:{_name}"] = [_code("audit")]
+
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
     "core:master_data_kind",  # a kind of master data: walked as a list page per kind
+    "core:part_cost",  # a part is master data shared by every site, not a site's record
     "compliance:report_pdf",  # every registered report is run with the other site's parameters
     "compliance:generated_download",  # tests/test_site_isolation_compliance.py
     "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
@@ -298,6 +316,7 @@ QUERIES = [
     ("ebr", "batchrecords:index", lambda o: {"q": o.code}),
     ("deviation", "batchrecords:deviation_list", lambda o: {"q": o.code}),
     ("ebr", "batchrecords:deviation_create", lambda o: {"ebr": o.code}),
+    ("audit", "portal:scan", lambda o: {"q": o.code}),
 ]
 
 

@@ -83,6 +83,24 @@ PERMISSIONS: dict[str, set[str]] = {
     "capa.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "scar.manage": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
     # documents (controlled documents, training)
+    "documents.view": ALL,
+    "documents.register.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "documents.author": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER, R.SUPPLIER_QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
+    "documents.review": WRITERS - {R.ADMINISTRATOR},
+    "documents.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.settings": {R.QUALITY_MANAGER},
+    "documents.import": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "training.view": ALL,
+    "training.matrix.view": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.AUDITOR,
+        R.ADMINISTRATOR,
+    },  # fmt: skip
+    "training.acknowledge": WRITERS,
+    "training.record": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
     #
     # batchrecords (master and executed batch records, deviations)
     "batch.view": ALL,
@@ -96,12 +114,38 @@ PERMISSIONS: dict[str, set[str]] = {
     "deviation.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # changes (change control)
+    "changes.view": ALL,
+    "changes.request": WRITERS,
+    "changes.assess": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "changes.board": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+    },
+    "changes.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # audits (internal audits)
+    "audits.view": ALL,
+    "audits.plan": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "audits.perform": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+    },
     #
     # packs (compliance packs, lot bundles)
+    "packs.view": ALL,
+    "packs.export": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "packs.control_plan": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "packs.retention": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
     #
     # api (service accounts, tokens, webhooks)
+    "api.manage": {R.ADMINISTRATOR},
+    "api.docs": ALL,
     #
 }
 
@@ -223,7 +267,13 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
         # documents
+        _d("document.review", "documents.review", "documents.services.version_review", ("authored",), "reviewed"),
+        _d("document.approve", "documents.approve", "documents.services.version_approve", ("authored",), "approved"),
+        _d("document.obsolete", "documents.approve", "documents.services.document_obsolete", (), "approved"),
+        _d("training.acknowledge", "training.acknowledge", "documents.services.training_acknowledge", (), "reviewed"),
+        _d("training.assess", "training.record", "documents.services.training_record_instructor", (), "verified"),
         #
         # batchrecords
         _d("mbr.approve", "batch.mbr_approve", "batchrecords.services.mbr_approve", ("authored",), "approved"),
@@ -240,6 +290,8 @@ DECISIONS: dict[str, Decision] = dict(
         # changes
         #
         # audits
+        _d("audit.finding_escalate", "audits.perform", "audits.services.finding_escalate"),
+        _d("audit.close", "audits.perform", "audits.services.audit_close", (), "approved"),
         #
         # packs
         #
@@ -379,4 +431,9 @@ def decision_offer(user, decision: str, site, *, involved: dict | None = None, w
             check_decide(user, decision, site, involved=involved, what=what)
         except PermissionRefused as exc:
             why = exc.message
-    return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}
+    return {
+        "decision": decision,
+        "may": may,
+        "why": why,
+        "who": [] if may else eligible_names(decision, site, involved=involved),
+    }
