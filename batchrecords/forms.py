@@ -23,11 +23,22 @@ class MbrCreateForm(forms.Form):
     yield_min_percent = forms.CharField(label=_("Lowest acceptable yield (%)"), initial="95", max_length=10)
     yield_max_percent = forms.CharField(label=_("Highest acceptable yield (%)"), initial="102", max_length=10)
     notes = forms.CharField(label=_("Notes"), widget=TEXT, required=False)
+    document = forms.ModelChoiceField(
+        None,
+        label=_("Controlled document"),
+        required=False,
+        help_text=_("The batch manufacturing instruction this master batch record implements (same site)."),
+    )
 
     def __init__(self, *args, site_ids=(), **kwargs):
+        from documents.models import Document
+
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(pk__in=site_ids)
         self.fields["part"].queryset = Part.objects.filter(is_active=True).order_by("number")
+        self.fields["document"].queryset = Document.objects.filter(site_id__in=site_ids, status="active").order_by(
+            "number"
+        )
 
 
 class StepForm(forms.Form):

@@ -44,7 +44,7 @@ class MasterBatchRecord(RegulatedModel):
 
     signed_fields = (
         "code", "site", "part", "version", "title", "batch_size", "unit", "theoretical_yield",
-        "yield_min_percent", "yield_max_percent", "notes",
+        "yield_min_percent", "yield_max_percent", "notes", "document",
     )  # fmt: skip
     signed_children = {
         "steps": ("sequence", "title", "instructions", "is_critical"),
@@ -70,6 +70,15 @@ class MasterBatchRecord(RegulatedModel):
         _("highest acceptable yield (%)"), max_digits=6, decimal_places=2, default=Decimal("102")
     )
     notes = models.TextField(_("notes"), blank=True)
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("controlled document"),
+        help_text=_("The controlled document (batch manufacturing instruction) this master batch record implements."),
+    )
     status = FSMField(_("status"), max_length=20, choices=MbrStatus.choices, default=MbrStatus.DRAFT, protected=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")

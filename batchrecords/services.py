@@ -106,9 +106,13 @@ def mbr_create(
     yield_min_percent="95",
     yield_max_percent="102",
     notes: str = "",
+    document=None,
 ) -> MasterBatchRecord:
-    """A new master batch record for `part` at `site`, in draft; its version follows the product's last."""
+    """A new master batch record for `part` at `site`, in draft; its version follows the product's last.
+    `document`: the controlled document (batch manufacturing instruction) it implements, of the same site."""
     policy.check(user, "batch.mbr_edit", site)
+    if document is not None and document.site_id != site.pk:
+        raise BatchRecordError(_("The controlled document belongs to another site."))
     title = _text(title, 200)
     if not title:
         raise BatchRecordError(_("Give the master batch record a title."))
@@ -138,6 +142,7 @@ def mbr_create(
             yield_min_percent=low,
             yield_max_percent=high,
             notes=notes or "",
+            document=document,
             created_by=user,
             previous=effective_mbr(site=site, part=part),
         )
@@ -243,6 +248,7 @@ def mbr_new_version(*, mbr, user) -> MasterBatchRecord:
             yield_min_percent=mbr.yield_min_percent,
             yield_max_percent=mbr.yield_max_percent,
             notes=mbr.notes,
+            document=mbr.document,
         )
         steps = {}
         for step in mbr.steps.order_by("sequence"):

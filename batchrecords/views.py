@@ -59,7 +59,7 @@ def _is_htmx(request) -> bool:
 
 def _mbr(request, code, perm="batch.view") -> MasterBatchRecord:
     mbr = (
-        MasterBatchRecord.objects.select_related("site", "part", "created_by", "approved_by", "previous")
+        MasterBatchRecord.objects.select_related("site", "part", "created_by", "approved_by", "previous", "document")
         .prefetch_related(
             Prefetch("steps", queryset=MbrStep.objects.order_by("sequence")),
             Prefetch("parameters", queryset=MbrParameter.objects.select_related("characteristic", "step")),
@@ -164,6 +164,7 @@ def mbr_create(request):
                 yield_min_percent=d["yield_min_percent"],
                 yield_max_percent=d["yield_max_percent"],
                 notes=d["notes"],
+                document=d["document"],
                 user=request.user,
             )
         except DomainError as exc:

@@ -372,3 +372,31 @@ def test_selectors_for_the_lot_bundle(gmp_site, cast):
 
     html = render_to_string("batchrecords/pdf/_batch_record.html", {"record": records[0]})
     assert record.code in html and "Inlet temperature" in html and devs[0].code in html
+
+
+def test_mbr_names_its_controlled_document_of_the_same_site_only(gmp_site, other_site, cast):
+    from documents.models import Document
+    from qms.core.audit import audit_context
+
+    with audit_context(reason="test"):
+        here = Document.objects.create(
+            site=gmp_site,
+            doc_type="wi",
+            number="PH1-WI-0001",
+            title="Tablet BMI",
+            owner=cast["qe"],
+            created_by=cast["qe"],
+        )
+        there = Document.objects.create(
+            site=other_site, doc_type="wi", number="S2-WI-0001", title="Other", owner=cast["qe"], created_by=cast["qe"]
+        )
+    with pytest.raises(DomainError, match="another site"):
+        services.mbr_create(
+            site=gmp_site, part=f.part("DOC-1"), title="x", theoretical_yield="10", document=there, user=cast["qe"]
+        )
+    m = services.mbr_create(
+        site=gmp_site, part=f.part("DOC-1"), title="x", theoretical_yield="10", document=here, user=cast["qe"]
+    )
+    services.mbr_step_add(mbr=m, title="Only step", user=cast["qe"])
+    m = services.mbr_approve(mbr=m, user=cast["qm"], credential=f.cred(cast["qm"]))
+    assert services.mbr_new_version(mbr=m, user=cast["qe"]).document == here

@@ -258,3 +258,29 @@ def test_ebr_created_by_hand_from_the_page(gmp_site, cast, client):
     assert response.status_code == 302
     record = ExecutedBatchRecord.objects.get(work_order=wo)
     assert record.lot.code == "BATCH-HAND-1"
+
+
+def test_genealogy_suggestions_dashboard_tiles_and_scan(gmp_site, cast, client):
+    from batchrecords.selectors import dashboard_tiles
+    from qms.core.registries import registry
+
+    record = f.ebr(gmp_site, cast)
+    material = record.mbr.materials.get()
+    api = f.material_lot(gmp_site, material.part, code="API-SUSPECT")
+    services.ebr_dispense(ebr=record, material=material, lot_code=api.code, quantity="10", user=cast["op"])
+    dev = services.deviation_raise(
+        site=gmp_site, title="Supplier recall notice", classification="major", lots=[api], user=cast["qe"]
+    )
+    client.force_login(cast["qe"])
+    page = client.get(reverse("batchrecords:deviation_detail", args=[dev.code])).content.decode()
+    assert "Suggested from the genealogy" in page and record.lot.code in page
+    client.post(
+        reverse("batchrecords:deviation_lot_add", args=[dev.code]),
+        {"lot_code": record.lot.code, "impact": "suspected", "note": "suggested"},
+    )
+    assert {row.lot_id for row in dev.affected_lots.all()} == {api.pk, record.lot_id}
+    tiles = {t["label"]: t["value"] for t in dashboard_tiles(cast["qm"])}
+    assert tiles["Open deviations"] == 1 and tiles["Batch records awaiting review"] == 0
+    assert dashboard_tiles(cast["op"]) == []  # neither reviewer nor deviation manager
+    resolved = [r.resolve(cast["qm"], dev.code) for r in registry.scan_resolvers if r.name == "DEV"]
+    assert resolved == [reverse("batchrecords:deviation_detail", args=[dev.code])]
