@@ -35,6 +35,8 @@ class InspectionConfig(AppConfig):
         gates.register_work_order_check(checks.work_order_check)
         gates.register_operation_start_check(checks.operation_start_check)
         overlays.register_overlay(selectors.trace_overlay)
+        overlays.register_overlay(selectors.release_overlay)
+        gates.register_history_release(_release_history)
         register_nav_item(
             NavItem("inspection_worklist", _("Worklist"), "inspection:worklist", "inspection.perform", order=40)
         )
@@ -105,3 +107,9 @@ def _register_kpis() -> None:
             order=60,
         )
     )
+
+
+def _release_history(**kwargs):
+    from .services import lot_release_history
+
+    return lot_release_history(**kwargs)

@@ -967,6 +967,60 @@ def lot_release_sign(*, lot, user, credential, reason: str = "") -> LotRelease:
     return release
 
 
+@policy.door("lot.release_history")
+def lot_release_history(*, lots, user, credential, reason: str = "") -> list[LotRelease]:
+    """History import: lots released in the system the portal replaces are imported as released. One
+    door, e-signed (meaning "released") by the importer, who needs the history-release authority at the
+    site of every lot; each lot gets its release record marked as a history import, with the signature on
+    it. Only lots in quarantine with no inspection and no release in the portal (just imported): a lot
+    inspected here is released on its release page (`lot.release`), so nobody releases what they
+    inspected. All or nothing: the lots are locked, every one is checked, then every one released."""
+    from compliance.signatures import credential_check_owner
+    from traceability.models import Lot
+    from traceability.services import lot_status_release
+
+    from .checks import releasing_history
+
+    credential_check_owner(user=user, credential=credential)
+    reason = reason or _("history import")
+    ids = sorted({lot.pk for lot in lots})
+    with transaction.atomic(), audit_context(user=user, reason=reason, source="import"):
+        locked = list(Lot.objects.select_for_update().select_related("site").filter(pk__in=ids).order_by("pk"))
+        for site in {lot.site for lot in locked}:
+            policy.check_decide(user, "lot.release_history", site, involved={}, what=_("history import"))
+        inspected = set(Inspection.objects.filter(lot_id__in=ids).values_list("lot_id", flat=True))
+        released = set(LotRelease.objects.filter(lot_id__in=ids).values_list("lot_id", flat=True))
+        problems = []
+        for lot in locked:
+            if lot.pk in released or lot.status != "quarantine":
+                problems.append(
+                    _("Lot %(lot)s is %(st)s; a history import releases only lots it brings in, in quarantine.")
+                    % {"lot": lot.code, "st": lot.get_status_display()}
+                )
+            elif lot.pk in inspected:
+                problems.append(
+                    _("Lot %(lot)s has inspections in the portal: release it on its release page.") % {"lot": lot.code}
+                )
+        if problems:
+            raise InspectionError(" ".join(problems))
+        releases = []
+        with releasing_history():
+            for lot in locked:
+                release = LotRelease.objects.create(
+                    lot=lot,
+                    note_number=random_code(LotRelease, "REL", field="note_number"),
+                    released_by=user,
+                    reason=reason,
+                    history_import=True,
+                )
+                signature = signature_record(
+                    credential=credential, instance=release, meaning="released", reason=reason, role="history import"
+                )
+                lot_status_release(lot=lot, user=user, reason=reason, signature=signature)
+                releases.append(release)
+    return releases
+
+
 @policy.door("lot.release_auto")
 def lot_release_auto(*, inspection) -> LotRelease:
     """Automatic release after an accepted IQC, only where the site permits it (never GMP): recorded under

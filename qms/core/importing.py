@@ -67,6 +67,9 @@ class ImportKind:
     # An importing user's rows may name only the sites where they hold this permission (or may import
     # master data).
     perm: str = "masterdata.import"
+    # URL name of the kind's own import page, when it offers more than this generic one (e.g. the lots'
+    # history import, e-signed); the generic page links to it.
+    page_url_name: str = ""
 
     def columns_help(self) -> str:
         return ", ".join(c.name + ("" if c.required else "?") for c in self.columns)
@@ -219,7 +222,11 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = False, user=None) -> ImportReport:
+def import_file(
+    *, kind: str, filename: str, content: bytes, dry_run: bool = False, user=None, options: dict | None = None
+) -> ImportReport:
+    """Validate every row, then write all of them in one transaction or none. `options` are the kind's
+    own choices, passed to it as ctx["options"] (e.g. the lots' history import with its signature)."""
     from .registries import registry
 
     report = ImportReport(kind=kind, dry_run=dry_run)
@@ -267,6 +274,7 @@ def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = Fal
     with _import_scope(user, importer.perm):
         ctx = importer.prepare([r for _line, r in rows])
         ctx.setdefault("user", user)
+        ctx.update(options=options or {}, dry_run=dry_run, filename=filename)
         items = []
         for line, row in rows:
             try:

@@ -214,6 +214,13 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        _d(
+            "lot.release_history",
+            "inspection.release",
+            "inspection.services.lot_release_history",
+            ("inspected", "authored"),
+            "released",
+        ),
         # documents
         #
         # batchrecords
