@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance import audit_trail
-from compliance.signatures import signature_record
+from compliance.signatures import signature_record, signature_record_many
 from qms.core import policy
 from qms.core.audit import audit_context
 from qms.core.codes import random_code
@@ -1003,22 +1003,43 @@ def lot_release_history(*, lots, user, credential, reason: str = "") -> list[Lot
                 )
         if problems:
             raise InspectionError(" ".join(problems))
-        releases = []
+        # In bulk: the release records, and one signature on each (one re-authentication, one audit append);
+        # then each lot through the release step, which re-checks it and records its release.
+        now = timezone.now()
+        numbers = _release_numbers(len(locked))
+        releases = LotRelease.objects.bulk_create(
+            [
+                LotRelease(
+                    lot=lot, note_number=number, released_by=user, released_at=now, reason=reason, history_import=True
+                )
+                for lot, number in zip(locked, numbers, strict=True)
+            ],
+            batch_size=2000,
+        )
+        signatures = signature_record_many(
+            credential=credential, instances=releases, meaning="released", reason=reason, role="history import"
+        )
         with releasing_history():
-            for lot in locked:
-                release = LotRelease.objects.create(
-                    lot=lot,
-                    note_number=random_code(LotRelease, "REL", field="note_number"),
-                    released_by=user,
-                    reason=reason,
-                    history_import=True,
-                )
-                signature = signature_record(
-                    credential=credential, instance=release, meaning="released", reason=reason, role="history import"
-                )
+            for lot, signature in zip(locked, signatures, strict=True):
                 lot_status_release(lot=lot, user=user, reason=reason, signature=signature)
-                releases.append(release)
     return releases
+
+
+def _release_numbers(n: int) -> list[str]:
+    """n unused release note numbers (REL-YYMMDD-XXXXXX), checked free in one query per round."""
+    import secrets
+
+    stamp = timezone.now().strftime("%y%m%d")
+    numbers: set[str] = set()
+    for _attempt in range(20):
+        candidates = {f"REL-{stamp}-{secrets.token_hex(3).upper()}" for _i in range(n - len(numbers))} - numbers
+        taken = set(
+            LotRelease._base_manager.filter(note_number__in=list(candidates)).values_list("note_number", flat=True)
+        )
+        numbers |= candidates - taken
+        if len(numbers) >= n:
+            return sorted(numbers)[:n]
+    raise InspectionError(_("Could not allocate release note numbers; try again."))
 
 
 @policy.door("lot.release_auto")
