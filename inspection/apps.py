@@ -22,7 +22,7 @@ class InspectionConfig(AppConfig):
         from traceability.signals import lot_received
 
         from . import checks, reports, selectors
-        from .demo import seed_inspection
+        from .demo import seed_history_import, seed_inspection
         from .scan import resolve_scan
         from .signals import inspection_accepted, inspection_rejected
         from .spc_services import on_inspection_completed
@@ -58,6 +58,7 @@ class InspectionConfig(AppConfig):
         from .spc_demo import seed_spc
 
         register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
+        register_demo_seeder(DemoSeeder("inspection_history_import", seed_history_import, order=320))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",
