@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inspection', '0005_decisions'),
+        ('inspection', '0006_inspectionplan_document'),
     ]
 
     operations = [
