@@ -10,9 +10,18 @@ class ComplianceConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_migrate
 
         from qms.core.audit import regulated_bulk_created, regulated_saved
-        from qms.core.registries import NavItem, PeriodicJob, register_nav_item, register_periodic_job
+        from qms.core.registries import (
+            NavItem,
+            PeriodicJob,
+            register_nav_item,
+            register_periodic_job,
+            register_signature_authenticator,
+        )
 
         from . import audit_trail, checks, db_roles  # noqa: F401  (checks registers the deploy check)
+        from .signatures import signature_authenticate
+
+        register_signature_authenticator(signature_authenticate)
 
         regulated_saved.connect(audit_trail.on_regulated_saved, dispatch_uid="compliance.audit")
         regulated_bulk_created.connect(audit_trail.on_regulated_bulk_created, dispatch_uid="compliance.audit_bulk")

@@ -65,6 +65,24 @@ def _dates(params: dict, *, default_days: int = DEFAULT_DAYS) -> tuple[datetime.
     return date_from, date_to
 
 
+class LazyRows:
+    """The readable rows of a query, made a chunk at a time when iterated (never all held at once): the
+    HTML templates and tests iterate them; the PDF renderer reads `entries` itself."""
+
+    def __init__(self, qs, shown: int, make):
+        self.qs, self.shown, self.make = qs, shown, make
+
+    def __bool__(self):
+        return self.shown > 0
+
+    def __len__(self):
+        return self.shown
+
+    def __iter__(self):
+        for batch in _chunks(self.qs):
+            yield from self.make(batch)
+
+
 def _context(qs, *, title: str, param_rows: list, effective: dict, narrow: str, **extra) -> dict:
     """The report's context; its entries stay a query (`entries`), read in chunks while the PDF is drawn."""
     total = qs.count()
@@ -72,6 +90,7 @@ def _context(qs, *, title: str, param_rows: list, effective: dict, narrow: str, 
     return {
         "title": title,
         "entries": qs[:shown],
+        "rows": LazyRows(qs[:shown], shown, entry_rows),
         "total": total,
         "shown": shown,
         "truncated": total > shown,
@@ -285,6 +304,7 @@ def build_access(params: dict, user) -> dict:
     return {
         "title": _("Access log, %(from)s to %(to)s") % {"from": date_from, "to": date_to},
         "events": qs[:shown],
+        "rows": LazyRows(qs.select_related("site")[:shown], shown, access_rows),
         "total": total,
         "shown": shown,
         "truncated": total > shown,

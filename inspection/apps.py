@@ -22,7 +22,7 @@ class InspectionConfig(AppConfig):
         from traceability.signals import lot_received
 
         from . import checks, reports, selectors
-        from .demo import seed_inspection
+        from .demo import seed_history_import, seed_inspection
         from .scan import resolve_scan
         from .signals import inspection_accepted, inspection_rejected
         from .spc_services import on_inspection_completed
@@ -35,6 +35,8 @@ class InspectionConfig(AppConfig):
         gates.register_work_order_check(checks.work_order_check)
         gates.register_operation_start_check(checks.operation_start_check)
         overlays.register_overlay(selectors.trace_overlay)
+        overlays.register_overlay(selectors.release_overlay)
+        gates.register_history_release(_release_history)
         register_nav_item(
             NavItem("inspection_worklist", _("Worklist"), "inspection:worklist", "inspection.perform", order=40)
         )
@@ -56,6 +58,7 @@ class InspectionConfig(AppConfig):
         from .spc_demo import seed_spc
 
         register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
+        register_demo_seeder(DemoSeeder("inspection_history_import", seed_history_import, order=320))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",
@@ -105,3 +108,9 @@ def _register_kpis() -> None:
             order=60,
         )
     )
+
+
+def _release_history(**kwargs):
+    from .services import lot_release_history
+
+    return lot_release_history(**kwargs)

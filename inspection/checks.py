@@ -22,6 +22,20 @@ def previewing_signed_release():
         _preview_signed_release.reset(token)
 
 
+_history_release = contextvars.ContextVar("inspection_history_release", default=False)
+
+
+@contextlib.contextmanager
+def releasing_history():
+    """Inside the history-import door only: the lots being released were inspected in the system the
+    portal replaces, so the portal's inspection gates do not apply (holds, expiry and state still do)."""
+    token = _history_release.set(True)
+    try:
+        yield
+    finally:
+        _history_release.reset(token)
+
+
 def _latest_by_stage(qs) -> dict[str, Inspection]:
     latest: dict[str, Inspection] = {}
     for insp in qs.order_by("created_at", "pk"):
@@ -85,6 +99,8 @@ def release_check(lot) -> list[str]:
     lot by a signed decision passed down as data (RejectionDecision: MRB use as is, regrade, concession)."""
     from .models import RejectionDecision
 
+    if _history_release.get():
+        return []
     reasons = []
     inspected = _inspected_lot(lot)
     latest = _latest_by_stage(Inspection.objects.filter(lot=inspected))

@@ -407,3 +407,33 @@ def seed_inspection() -> None:
             services.inspection_complete(inspection=insp, user=insp1, credential=_cred(insp1), reason="demo")
         services.lot_release_sign(lot=lot, user=releaser, credential=_cred(releaser), reason="demo release")
     _ = ring_iqc, ball_iqc
+
+
+def seed_history_import() -> None:
+    """Two lots released in the plant's previous system, imported as released (history import) and
+    e-signed by the quality manager, as `import_data lots --released-as-history --signer qm` does."""
+    from qms.core.importing import import_file
+    from traceability.models import Lot
+
+    from .models import LotRelease
+
+    if LotRelease.objects.filter(history_import=True).exists():
+        return
+    qm = User.objects.filter(username="qm").first()
+    brg = Site.objects.filter(code="BRG").first()
+    sample = Lot.objects.filter(site=brg).select_related("part").order_by("pk").first() if brg else None
+    if qm is None or sample is None:
+        return
+    number = sample.part.number
+    text = "code,part_number,quantity,site,status\n" + "".join(
+        f"HIST-{i},{number},{qty},BRG,released\n" for i, qty in ((1, 500), (2, 750))
+    )
+    report = import_file(
+        kind="lots",
+        filename="previous-system-lots.csv",
+        content=text.encode(),
+        user=qm,
+        options={"release_as_history": True, "credential": _cred(qm)},
+    )
+    if not report.ok:
+        raise RuntimeError(f"demo history import failed: {report.errors}")

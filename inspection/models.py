@@ -591,6 +591,10 @@ class LotRelease(RegulatedModel):
     # An automatic release (site setting, never GMP) is made by the system actor; its evidence is the
     # accepting inspection's signature. A person's release carries its own signature meaning "released".
     automatic = models.BooleanField(_("automatic"), default=False)
+    # History import: a lot released in the system the portal replaces, imported as released by someone
+    # with release authority at its site, who e-signs the import (meaning "released"); no inspection of
+    # it exists in the portal. The reason names the file.
+    history_import = models.BooleanField(_("history import"), default=False)
     evidence = models.ForeignKey(
         "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("evidence"),

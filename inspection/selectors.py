@@ -178,6 +178,28 @@ def trace_overlay(lot_ids) -> dict[int, list[dict]]:
     return result
 
 
+def release_overlay(lot_ids) -> dict[int, list[dict]]:
+    """The release record of each lot (one query), shown on the lot and trace pages: its note, who signed
+    and whether it was a history import or an automatic release."""
+    result = {}
+    for rel in LotRelease.objects.filter(lot_id__in=list(lot_ids)).select_related("released_by", "lot"):
+        if rel.history_import:
+            how = _("history import, e-signed by %(who)s") % {"who": rel.released_by.printed_name}
+        elif rel.automatic:
+            how = _("automatic release after the accepted IQC")
+        else:
+            how = _("e-signed by %(who)s") % {"who": rel.released_by.printed_name}
+        result.setdefault(rel.lot_id, []).append(
+            {
+                "kind": "release",
+                "label": f"{rel.note_number} · {how}",
+                "ok": True,
+                "url": reverse("inspection:release", args=[rel.lot.code]),
+            }
+        )
+    return result
+
+
 def handover_verdict(operation) -> Verdict:
     """May this operation start as far as inspection is concerned (previous operation's inspection passed,
     no open IPQC stop)? For the UI and for integrations."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from compliance import audit_trail
-from compliance.signatures import signature_record
+from compliance.signatures import signature_record, signature_record_many
 from qms.core import policy
 from qms.core.audit import audit_context
 from qms.core.codes import random_code
@@ -965,6 +965,81 @@ def lot_release_sign(*, lot, user, credential, reason: str = "") -> LotRelease:
             lot=lot, user=user, reason=reason or _("QA release %(n)s") % {"n": release.note_number}, signature=signature
         )
     return release
+
+
+@policy.door("lot.release_history")
+def lot_release_history(*, lots, user, credential, reason: str = "") -> list[LotRelease]:
+    """History import: lots released in the system the portal replaces are imported as released. One
+    door, e-signed (meaning "released") by the importer, who needs the history-release authority at the
+    site of every lot; each lot gets its release record marked as a history import, with the signature on
+    it. Only lots in quarantine with no inspection and no release in the portal (just imported): a lot
+    inspected here is released on its release page (`lot.release`), so nobody releases what they
+    inspected. All or nothing: the lots are locked, every one is checked, then every one released."""
+    from compliance.signatures import credential_check_owner
+    from traceability.models import Lot
+    from traceability.services import lot_status_release
+
+    from .checks import releasing_history
+
+    credential_check_owner(user=user, credential=credential)
+    reason = reason or _("history import")
+    ids = sorted({lot.pk for lot in lots})
+    with transaction.atomic(), audit_context(user=user, reason=reason, source="import"):
+        locked = list(Lot.objects.select_for_update().select_related("site").filter(pk__in=ids).order_by("pk"))
+        for site in {lot.site for lot in locked}:
+            policy.check_decide(user, "lot.release_history", site, involved={}, what=_("history import"))
+        inspected = set(Inspection.objects.filter(lot_id__in=ids).values_list("lot_id", flat=True))
+        released = set(LotRelease.objects.filter(lot_id__in=ids).values_list("lot_id", flat=True))
+        problems = []
+        for lot in locked:
+            if lot.pk in released or lot.status != "quarantine":
+                problems.append(
+                    _("Lot %(lot)s is %(st)s; a history import releases only lots it brings in, in quarantine.")
+                    % {"lot": lot.code, "st": lot.get_status_display()}
+                )
+            elif lot.pk in inspected:
+                problems.append(
+                    _("Lot %(lot)s has inspections in the portal: release it on its release page.") % {"lot": lot.code}
+                )
+        if problems:
+            raise InspectionError(" ".join(problems))
+        # In bulk: the release records, and one signature on each (one re-authentication, one audit append);
+        # then each lot through the release step, which re-checks it and records its release.
+        now = timezone.now()
+        numbers = _release_numbers(len(locked))
+        releases = LotRelease.objects.bulk_create(
+            [
+                LotRelease(
+                    lot=lot, note_number=number, released_by=user, released_at=now, reason=reason, history_import=True
+                )
+                for lot, number in zip(locked, numbers, strict=True)
+            ],
+            batch_size=2000,
+        )
+        signatures = signature_record_many(
+            credential=credential, instances=releases, meaning="released", reason=reason, role="history import"
+        )
+        with releasing_history():
+            for lot, signature in zip(locked, signatures, strict=True):
+                lot_status_release(lot=lot, user=user, reason=reason, signature=signature)
+    return releases
+
+
+def _release_numbers(n: int) -> list[str]:
+    """n unused release note numbers (REL-YYMMDD-XXXXXX), checked free in one query per round."""
+    import secrets
+
+    stamp = timezone.now().strftime("%y%m%d")
+    numbers: set[str] = set()
+    for _attempt in range(20):
+        candidates = {f"REL-{stamp}-{secrets.token_hex(3).upper()}" for _i in range(n - len(numbers))} - numbers
+        taken = set(
+            LotRelease._base_manager.filter(note_number__in=list(candidates)).values_list("note_number", flat=True)
+        )
+        numbers |= candidates - taken
+        if len(numbers) >= n:
+            return sorted(numbers)[:n]
+    raise InspectionError(_("Could not allocate release note numbers; try again."))
 
 
 @policy.door("lot.release_auto")

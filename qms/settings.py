@@ -299,6 +299,8 @@ QMS_INSPECTION_DUE_HOURS = {
 # audit-trail and access-log PDFs are drawn in bounded memory, ~3 ms per entry; CSV/XLSX have no limit); a person runs at most this many
 # exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
 QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "100000"))
+# The CJK font of the long tabular PDFs (audit trail, access log); empty: fonts-wqy-microhei.
+QMS_PDF_FONT = os.environ.get("QMS_PDF_FONT", "")
 QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
 QMS_EXPORTS_IN_THREAD = not REDIS_URL
 

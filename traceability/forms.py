@@ -212,3 +212,66 @@ class RecallApproveForm(SignatureForm):
 
 class RecoveryForm(forms.Form):
     quantity = forms.DecimalField(label=_("Recovered quantity"), min_value=0, max_digits=14, decimal_places=3)
+
+
+class LotImportForm(forms.Form):
+    """The lots' import page: a file, "check only", and for people with release authority the history
+    import of released lots, e-signed (password re-entry, meaning "released") when it is really written."""
+
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    dry_run = forms.BooleanField(label=_("Check only (dry run), write nothing"), required=False, initial=True)
+    release_as_history = forms.BooleanField(
+        label=_("History import: import the lots marked released as released"),
+        required=False,
+        help_text=_(
+            "For lots released in your previous system. You sign the import with the meaning “released”; you "
+            "need release authority at the site of every released row. Each lot's release is recorded as a "
+            "history import."
+        ),
+    )
+    username = forms.CharField(
+        label=_("Username"), required=False, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed for a history import: your password signs it electronically (21 CFR Part 11)."),
+    )
+
+    meaning = "released"
+
+    def __init__(self, *args, request=None, may_release: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.credential = None
+        self.needs_username = request is not None and not request.session.get("signed_once")
+        if not may_release:
+            for name in ("release_as_history", "username", "password"):
+                del self.fields[name]
+        elif not self.needs_username:
+            del self.fields["username"]
+
+    @property
+    def meaning_label(self):
+        from compliance.models import SignatureMeaning
+
+        return SignatureMeaning(self.meaning).label
+
+    def clean(self):
+        from compliance.signatures import SignatureRefused, signature_authenticate
+
+        data = super().clean()
+        if self.errors or not data.get("release_as_history") or data.get("dry_run"):
+            return data
+        try:
+            self.credential = signature_authenticate(
+                user=self.request.user,
+                password=data.get("password", ""),
+                username=data.get("username"),
+                session=self.request.session,
+                purpose="history import",
+            )
+        except SignatureRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data

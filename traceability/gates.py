@@ -19,6 +19,9 @@ _release_checks: list[LotCheck] = []
 _ship_checks: list[LotCheck] = []
 _work_order_checks: list[WorkOrderCheck] = []
 _operation_start_checks: list[OperationCheck] = []
+# The door that releases imported history lots (inspection.services.lot_release_history), registered by
+# the app that owns releases: fn(*, lots, user, credential, reason) -> list of release records.
+_history_release: list[Callable] = []
 
 
 def _add(registry: list, fn) -> None:
@@ -44,6 +47,21 @@ def register_work_order_check(fn: WorkOrderCheck) -> None:
 
 def register_operation_start_check(fn: OperationCheck) -> None:
     _add(_operation_start_checks, fn)
+
+
+def register_history_release(fn: Callable) -> None:
+    _history_release[:] = [fn]
+
+
+def history_release(*, lots, user, credential, reason: str):
+    """Release imported history lots through the registered door; refuses when none is registered."""
+    from django.utils.translation import gettext as _
+
+    from qms.core.errors import DomainError
+
+    if not _history_release:
+        raise DomainError(_("Importing released lots is not available: no release service is installed."))
+    return _history_release[0](lots=lots, user=user, credential=credential, reason=reason)
 
 
 def _collect(checks, *args, **kwargs) -> list[str]:

@@ -2,10 +2,15 @@
 
 Validation is set-based: `prepare` loads what the rows refer to in a few queries (chunked IN lists),
 `validate_row` is pure Python, `write` uses bulk_create (the audit trail records it in bulk). Imported
-lots skip the receipt gate (they are history) and land in quarantine at the default site. A row with
-status `released` is refused: a lot is released only through its one door, the e-signed release
-(docs/decisions.md), which an import cannot give; the lots are imported in quarantine and released on
-their release pages.
+lots skip the receipt gate (they are history) and land in quarantine at the default site.
+
+A row with status `released` is imported as released only in a *history import* (the option
+`release_as_history`, with the importer's e-signature meaning "released"): lots released in the system the
+portal replaces. Every such row needs the importer's history-release authority at its site (checked per
+row, so the refusal names each line); all rows are validated before anything is written, and the lots are
+then released in the same transaction through the one door `lot.release_history`
+(inspection.services.lot_release_history, reached through traceability.gates), which records a release
+marked "history import" with the signature. Without the option a released row is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from qms.core import policy
 from qms.core.importing import (
     Column,
     ImportKind,
@@ -31,6 +37,7 @@ from qms.core.importing import (
 )
 from qms.core.models import Part, Site
 
+from . import gates
 from .models import Lot, LotLink, LotStatus
 from .selectors import existing_ancestor_edges
 
@@ -60,6 +67,7 @@ def _parts_by_number() -> dict:
 class LotImport(ImportKind):
     name = "lots"
     perm = "lots.import"
+    page_url_name = "traceability:lot_import"
     label = _lazy("Lots")
     columns = [
         Column("code"),
@@ -119,14 +127,7 @@ class LotImport(ImportKind):
                 _("A lot is imported in quarantine or as released, not as “%(s)s”.") % {"s": row.get("status", "")}
             )
         if status == LotStatus.RELEASED:
-            raise RowError(
-                _(
-                    "Lot %(c)s is marked released, but an import cannot release a lot: a release is e-signed by "
-                    "someone with release authority at %(site)s. Leave the status empty to import it in "
-                    "quarantine, then release it on its release page."
-                )
-                % {"c": code, "site": site.code}
-            )
+            self._check_history_release(code, site, ctx)
         expires_on = parse_date(row, "expires_on")
         lot = Lot(
             code=code,
@@ -143,8 +144,40 @@ class LotImport(ImportKind):
         )
         return lot, status == LotStatus.RELEASED
 
+    def _check_history_release(self, code, site, ctx) -> None:
+        options = ctx.get("options") or {}
+        if not options.get("release_as_history"):
+            raise RowError(
+                _(
+                    "Lot %(c)s is marked released. Lots are imported in quarantine; to import lots released in "
+                    "your previous system, choose “history import” (you sign it, and need release authority at "
+                    "%(site)s), or leave the status empty and release the lot on its release page."
+                )
+                % {"c": code, "site": site.code}
+            )
+        user = ctx.get("user")
+        if not policy.can_decide(user, "lot.release_history", site):
+            raise RowError(
+                _(
+                    "Lot %(c)s is marked released, but you have no release authority at %(site)s: a history "
+                    "import of released lots is signed by someone who has it there."
+                )
+                % {"c": code, "site": site.code}
+            )
+        if not ctx.get("dry_run") and options.get("credential") is None:
+            raise RowError(_("Lot %(c)s is marked released: sign the history import with your password.") % {"c": code})
+
     def write(self, items, ctx):
-        Lot.objects.bulk_create([lot for lot, _release in items], batch_size=5000)
+        created = Lot.objects.bulk_create([lot for lot, _release in items], batch_size=5000)
+        released = [lot for lot, (_item, release) in zip(created, items, strict=True) if release]
+        if released:
+            options = ctx.get("options") or {}
+            gates.history_release(
+                lots=released,
+                user=ctx.get("user"),
+                credential=options.get("credential"),
+                reason=_("history import from %(file)s") % {"file": ctx.get("filename", "")},
+            )
         return len(items)
 
 

@@ -6,6 +6,7 @@ app_name = "traceability"
 urlpatterns = [
     path("", views.lot_list, name="lots"),
     path("receive/", views.lot_receive, name="receive"),
+    path("import/", views.lot_import, name="lot_import"),
     path("l/<code:code>/", views.lot_detail, name="lot"),
     path("l/<code:code>/label/", views.lot_label, name="label"),
     path("l/<code:code>/<str:action>/", views.lot_action, name="lot_action"),

@@ -26,6 +26,7 @@ from . import labels, selectors, services
 from .forms import (
     ConsumeForm,
     HoldForm,
+    LotImportForm,
     LotReceiveForm,
     ProduceForm,
     ProductionRecordForm,
@@ -84,7 +85,60 @@ def lot_list(request):
             "status": status,
             "statuses": LotStatus.choices,
             "can_receive": policy.can(request.user, "lots.receive"),
+            "can_import": policy.can(request.user, "lots.import"),
         },
+    )
+
+
+def _may_release_history(user) -> bool:
+    from qms.core.models import Site
+
+    sites = Site.objects.filter(pk__in=policy.sites_for(user, "lots.import"))
+    return any(policy.can_decide(user, "lot.release_history", site) for site in sites)
+
+
+@require("lots.import")
+@create_once
+def lot_import(request):
+    """Import lots from CSV/XLSX (the kernel's import, kind `lots`), with the history import of released
+    lots for people with release authority: e-signed here, released through `lot.release_history`."""
+    from qms.core import importing
+    from qms.core.importing import import_file
+    from qms.core.registries import registry
+
+    may_release = _may_release_history(request.user)
+    form = LotImportForm(request.POST or None, request.FILES or None, request=request, may_release=may_release)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        history = bool(form.cleaned_data.get("release_as_history"))
+        report = import_file(
+            kind="lots",
+            filename=upload.name,
+            content=upload.read(importing.max_bytes() + 1),  # one byte past the limit is enough to refuse
+            dry_run=form.cleaned_data["dry_run"],
+            user=request.user,
+            options={"release_as_history": history, "credential": form.credential},
+        )
+        if report.ok and not report.dry_run:
+            messages.success(
+                request,
+                _("Imported %(n)s lots; those marked released were released as a history import, signed by you.")
+                % {"n": report.written}
+                if history
+                else _("Imported %(n)s rows.") % {"n": report.written},
+            )
+            return redirect("traceability:lots")
+        if report.ok:
+            messages.info(
+                request, _("All %(n)s rows are valid. Untick “dry run” to import them.") % {"n": report.row_count}
+            )
+        else:
+            messages.error(request, _("Nothing was imported: fix the rows listed below and upload the file again."))
+    return render(
+        request,
+        "traceability/lot_import.html",
+        {"form": form, "report": report, "columns": registry.import_kinds["lots"].columns_help()},
     )
 
 

@@ -67,6 +67,9 @@ class ImportKind:
     # An importing user's rows may name only the sites where they hold this permission (or may import
     # master data).
     perm: str = "masterdata.import"
+    # URL name of the kind's own import page, when it offers more than this generic one (e.g. the lots'
+    # history import, e-signed); the generic page links to it.
+    page_url_name: str = ""
 
     def columns_help(self) -> str:
         return ", ".join(c.name + ("" if c.required else "?") for c in self.columns)
@@ -219,7 +222,11 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = False, user=None) -> ImportReport:
+def import_file(
+    *, kind: str, filename: str, content: bytes, dry_run: bool = False, user=None, options: dict | None = None
+) -> ImportReport:
+    """Validate every row, then write all of them in one transaction or none. `options` are the kind's
+    own choices, passed to it as ctx["options"] (e.g. the lots' history import with its signature)."""
     from .registries import registry
 
     report = ImportReport(kind=kind, dry_run=dry_run)
@@ -233,7 +240,9 @@ def import_file(*, kind: str, filename: str, content: bytes, dry_run: bool = Fal
     except RowError as exc:
         report.errors.append((1, str(exc)))
         return report
-    return _import_rows(report, importer, rows, filename=filename, dry_run=dry_run, user=user, source="import")
+    return _import_rows(
+        report, importer, rows, filename=filename, dry_run=dry_run, user=user, source="import", options=options
+    )
 
 
 def import_records(*, kind: str, records: list[dict], user, dry_run: bool = False, source: str = "api") -> ImportReport:
@@ -256,7 +265,9 @@ def import_records(*, kind: str, records: list[dict], user, dry_run: bool = Fals
     return _import_rows(report, importer, rows, filename="API", dry_run=dry_run, user=user, source=source)
 
 
-def _import_rows(report, importer, rows, *, filename: str, dry_run: bool, user, source: str) -> ImportReport:
+def _import_rows(
+    report, importer, rows, *, filename: str, dry_run: bool, user, source: str, options: dict | None = None
+) -> ImportReport:
     report.row_count = len(rows)
     if not rows:
         report.errors.append(
@@ -291,6 +302,7 @@ def _import_rows(report, importer, rows, *, filename: str, dry_run: bool, user, 
     with _import_scope(user, importer.perm):
         ctx = importer.prepare([r for _line, r in rows])
         ctx.setdefault("user", user)
+        ctx.update(options=options or {}, dry_run=dry_run, filename=filename)
         items = []
         for line, row in rows:
             try:

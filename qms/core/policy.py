@@ -268,6 +268,13 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
         _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
+        _d(
+            "lot.release_history",
+            "inspection.release",
+            "inspection.services.lot_release_history",
+            ("inspected", "authored"),
+            "released",
+        ),
         # documents
         _d("document.review", "documents.review", "documents.services.version_review", ("authored",), "reviewed"),
         _d("document.approve", "documents.approve", "documents.services.version_approve", ("authored",), "approved"),

@@ -55,6 +55,9 @@ class Registry:
     demo_seeders: dict[str, DemoSeeder] = field(default_factory=dict)
     import_kinds: dict[str, object] = field(default_factory=dict)  # kind -> qms.core.importing.ImportKind
     dashboard_tiles: list[Callable] = field(default_factory=list)  # fn(user) -> dict | list[dict] | None
+    # The e-signature's re-authentication step (compliance.signatures.signature_authenticate), for kernel
+    # code that must take a signature, e.g. `import_data --released-as-history`.
+    signature_authenticate: Callable | None = None
 
 
 registry = Registry()
@@ -87,3 +90,7 @@ def register_dashboard_tile(provider: Callable) -> None:
     Keep it to one or two queries: the dashboard calls every provider on each view."""
     if provider not in registry.dashboard_tiles:
         registry.dashboard_tiles.append(provider)
+
+
+def register_signature_authenticator(fn: Callable) -> None:
+    registry.signature_authenticate = fn

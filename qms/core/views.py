@@ -200,7 +200,14 @@ def import_view(request):
         else:
             messages.error(request, _("Nothing was imported: fix the rows listed below and upload the file again."))
     columns = {k: v.columns_help() for k, v in registry.import_kinds.items()}
-    return render(request, "core/import.html", {"form": form, "report": report, "columns": columns})
+    own_pages = [
+        (str(v.label), reverse(v.page_url_name))
+        for _k, v in sorted(registry.import_kinds.items())
+        if getattr(v, "page_url_name", "") and policy.can(request.user, v.perm)
+    ]
+    return render(
+        request, "core/import.html", {"form": form, "report": report, "columns": columns, "own_pages": own_pages}
+    )
 
 
 @require("equipment.calibrate")

@@ -88,15 +88,16 @@ def test_import_quantities_are_bounded(site, qty):
 
 @pytest.mark.django_db
 def test_imported_lots_land_in_quarantine_and_an_import_never_releases(site, make_user):
-    """One door per decision: a release is e-signed; an import cannot give the signature, so a row marked
-    released is refused whoever imports it (issue 9)."""
+    """One door per decision: a release is e-signed; a plain import gives no signature, so a row marked
+    released is refused whoever imports it (issue 9), unless it is a signed history import (issue 10,
+    tests/test_issue10_history_import.py)."""
     from qms.core.models import Role
 
     part(number="PN-1")
     text = "code,part_number,quantity,status\nH1,PN-1,5,released\n"
     for user in (make_user("admin", roles=[Role.ADMINISTRATOR]), make_user("qm"), None):
         report = import_file(kind="lots", filename="f.csv", content=text.encode(), user=user)
-        assert report.errors and "an import cannot release a lot" in report.errors[0][1]
+        assert report.errors and "choose “history import”" in report.errors[0][1]
         assert not Lot.objects.exists()
     report = import_file(
         kind="lots", filename="f.csv", content=b"code,part_number,quantity,status\nH1,PN-1,5,\n", user=None
