@@ -186,11 +186,12 @@ def idempotent_begin(*, user, key: str, path: str, digest: str) -> tuple[Idempot
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise ApiError(_("Send an Idempotency-Key header of 1 to 200 characters (e.g. a UUID per call)."))
-    row, created = IdempotentCall.objects.select_for_update().get_or_create(
-        user=user, key=key, defaults={"path": path, "request_hash": digest}
-    )
-    if created:
-        return row, False
+    try:
+        with transaction.atomic():
+            # A concurrent call with the same key waits here on the unique index until the first commits.
+            return IdempotentCall.objects.create(user=user, key=key, path=path, request_hash=digest), False
+    except IntegrityError:
+        row = IdempotentCall.objects.select_for_update().get(user=user, key=key)
     if row.request_hash != digest or row.path != path:
         raise ApiError(
             _("The Idempotency-Key %(k)s was already used for a different request; use a new key.") % {"k": key},
