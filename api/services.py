@@ -206,3 +206,22 @@ def idempotent_finish(*, call: IdempotentCall, status_code: int, response) -> No
     call.status_code = status_code
     call.response = response
     call.save(update_fields=["status_code", "response"])
+
+
+def housekeeping(*, now=None) -> dict:
+    """Forget idempotency keys after settings.API_IDEMPOTENCY_KEEP_DAYS (a retry comes within minutes) and
+    webhook delivery log rows after settings.API_WEBHOOK_LOG_KEEP_DAYS. Neither is a regulated record."""
+    from django.conf import settings
+
+    from .models import WebhookDelivery
+
+    now = now or timezone.now()
+    keys, _ = IdempotentCall.objects.filter(
+        created_at__lt=now - datetime.timedelta(days=settings.API_IDEMPOTENCY_KEEP_DAYS)
+    ).delete()
+    log, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=now - datetime.timedelta(days=settings.API_WEBHOOK_LOG_KEEP_DAYS))
+        .exclude(status="pending")
+        .delete()
+    )
+    return {"idempotency_keys": keys, "deliveries": log}
