@@ -6,7 +6,8 @@ made by a job, never inside a web request.
 
 The request creates a queued job (one INSERT) and returns; `compliance.tasks.export_job_run` (Celery,
 or in-process when there is no REDIS_URL) fills it: CSV and XLSX row by row from a database iterator
-(bounded memory at any size), PDFs through the report's template with at most pdf_max_entries() rows.
+(bounded memory at any size); PDFs of the long tabular reports drawn as their entries are read
+(compliance.pdf_table, bounded memory, progress as rows are drawn), other PDFs through their template.
 """
 
 from __future__ import annotations
@@ -157,6 +158,9 @@ def export_job_run_now(*, job_id: int) -> ExportJob | None:
         report = get_report(job.key)
         if not may_request(user, report):
             raise PermissionRefused(_("The requester no longer has the right to export this report."))
+        if job.format == ExportFormat.PDF and report.run is not None:
+            with translation.override(job.language), site_scope(policy.sites_for(user, report.perm)):
+                return _run_assembled(job, report, user)
         if job.format == ExportFormat.PDF:
             with translation.override(job.language):
                 return _run_pdf(job, report, user)  # render_report_pdf opens the requester's site scope
@@ -182,7 +186,12 @@ def _run_pdf(job: ExportJob, report, user) -> ExportJob:
 
     _set_progress(job.pk, 0, 1)
     pdf, stored, context = render_report_pdf(
-        key=job.key, params=job.params, language=job.language, user=user, with_context=True
+        key=job.key,
+        params=job.params,
+        language=job.language,
+        user=user,
+        with_context=True,
+        progress=lambda done, total: _set_progress(job.pk, done, total),
     )
     site_id = context.get("site_id")
     if site_id is not None and not may_request(user, report, site_id):
@@ -211,6 +220,26 @@ def _run_pdf(job: ExportJob, report, user) -> ExportJob:
         job.file.save(f"{job.key}-{job.pk}.pdf", ContentFile(pdf), save=False)
         fields["file"] = job.file.name
     return _finish(job.pk, **fields)
+
+
+def _run_assembled(job: ExportJob, report, user) -> ExportJob:
+    """A PDF assembled by the report's own runner (sections rendered separately and merged): the runner
+    stores it as a GeneratedReport; the job points at that file and hash."""
+    _set_progress(job.pk, 0, 1)
+    stored = report.run(job, user, lambda done, total: _set_progress(job.pk, done, total))
+    if stored.site_id is not None and not may_request(user, report, stored.site_id):
+        raise PermissionRefused(_("This record belongs to a site where you may not export it."))
+    return _finish(
+        job.pk,
+        status=ExportStatus.READY,
+        progress=100,
+        title=stored.title[:300],
+        site_id=stored.site_id,
+        sha256=stored.sha256,
+        size=stored.size,
+        generated_report=stored,
+        file=stored.file.name,
+    )
 
 
 class _HashingWriter:

@@ -287,6 +287,8 @@ API_WEBHOOK_LOG_KEEP_DAYS = int(os.environ.get("API_WEBHOOK_LOG_KEEP_DAYS", "90"
 
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
+# Currency of parts' standard costs (scrap and rework cost KPIs): one per installation, ISO 4217 code.
+QMS_CURRENCY = os.environ.get("QMS_CURRENCY", "CNY")
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
 # Hours an inspection has before it is overdue, from the lot's receipt (IQC) or its creation (FAI, FQC);
 # IPQC checks are due at their schedule's time.
@@ -295,9 +297,10 @@ QMS_INSPECTION_DUE_HOURS = {
     "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
     "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
 }
-# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# Exports: a PDF lists at most this many entries, a safety net far above what a reader pages through (the
+# audit-trail and access-log PDFs are drawn in bounded memory, ~3 ms per entry; CSV/XLSX have no limit); a person runs at most this many
 # exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
-QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "100000"))
 QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
 QMS_EXPORTS_IN_THREAD = not REDIS_URL
 

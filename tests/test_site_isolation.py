@@ -163,6 +163,9 @@ REPORT_PARAMS = {
     "traceability.trace": lambda o: {"lot": o["lot"].code},
     "traceability.recall_letter": lambda o: {"recall": o["recall"].code},
     "monitoring.review_pack": lambda o: {"site": o["lot"].site.code},
+    "audits.report": lambda o: {"audit": o["audit"].code} if o.get("audit") else None,
+    "changes.change": lambda o: {"change": o["change"].code} if o.get("change") else None,
+    "batchrecords.disposition": lambda o: {"record": o["ebr"].code} if o.get("ebr") else None,
 }
 # Reports whose parameters name no record of a site: their isolation (audit entries by the site of the
 # record they describe) is walked in tests/test_site_isolation_compliance.py.
