@@ -30,4 +30,12 @@ class ApiConfig(AppConfig):
                 description="Send webhook deliveries again whose back-off has passed.",
             )
         )
+        register_periodic_job(
+            PeriodicJob(
+                name="api.housekeeping",
+                task="api.tasks.housekeeping",
+                every_seconds=86400,
+                description="Forget old idempotency keys and webhook delivery log rows.",
+            )
+        )
         from . import tasks  # noqa: F401  (registers the Celery tasks)

@@ -186,11 +186,12 @@ def idempotent_begin(*, user, key: str, path: str, digest: str) -> tuple[Idempot
     key = (key or "").strip()
     if not key or len(key) > 200:
         raise ApiError(_("Send an Idempotency-Key header of 1 to 200 characters (e.g. a UUID per call)."))
-    row, created = IdempotentCall.objects.select_for_update().get_or_create(
-        user=user, key=key, defaults={"path": path, "request_hash": digest}
-    )
-    if created:
-        return row, False
+    try:
+        with transaction.atomic():
+            # A concurrent call with the same key waits here on the unique index until the first commits.
+            return IdempotentCall.objects.create(user=user, key=key, path=path, request_hash=digest), False
+    except IntegrityError:
+        row = IdempotentCall.objects.select_for_update().get(user=user, key=key)
     if row.request_hash != digest or row.path != path:
         raise ApiError(
             _("The Idempotency-Key %(k)s was already used for a different request; use a new key.") % {"k": key},
@@ -205,3 +206,22 @@ def idempotent_finish(*, call: IdempotentCall, status_code: int, response) -> No
     call.status_code = status_code
     call.response = response
     call.save(update_fields=["status_code", "response"])
+
+
+def housekeeping(*, now=None) -> dict:
+    """Forget idempotency keys after settings.API_IDEMPOTENCY_KEEP_DAYS (a retry comes within minutes) and
+    webhook delivery log rows after settings.API_WEBHOOK_LOG_KEEP_DAYS. Neither is a regulated record."""
+    from django.conf import settings
+
+    from .models import WebhookDelivery
+
+    now = now or timezone.now()
+    keys, _ = IdempotentCall.objects.filter(
+        created_at__lt=now - datetime.timedelta(days=settings.API_IDEMPOTENCY_KEEP_DAYS)
+    ).delete()
+    log, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=now - datetime.timedelta(days=settings.API_WEBHOOK_LOG_KEEP_DAYS))
+        .exclude(status="pending")
+        .delete()
+    )
+    return {"idempotency_keys": keys, "deliveries": log}

@@ -22,3 +22,11 @@ def webhook_retry_due() -> int:
         delivery_attempt(delivery_id=delivery_id)
         n += 1
     return n
+
+
+@shared_task(base=QmsTask)
+def housekeeping() -> dict:
+    """Daily: forget old idempotency keys and webhook log rows."""
+    from .services import housekeeping as run
+
+    return run()

@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
 # A webhook subscription is disabled after this many consecutive failed deliveries (its owner is told).
 API_WEBHOOK_MAX_FAILURES = int(os.environ.get("API_WEBHOOK_MAX_FAILURES", "10"))
 API_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS", "5"))
+API_IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("API_IDEMPOTENCY_KEEP_DAYS", "7"))
+API_WEBHOOK_LOG_KEEP_DAYS = int(os.environ.get("API_WEBHOOK_LOG_KEEP_DAYS", "90"))
 
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)

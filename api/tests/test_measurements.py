@@ -111,3 +111,17 @@ def test_the_other_site_and_a_reader_cannot_push(admin, site, other_site, open_i
     )
     assert response.status_code == 403
     assert Measurement.objects.count() == 0
+
+
+def test_old_idempotency_keys_are_forgotten(admin, site, open_inspection):
+    import datetime
+
+    from django.utils import timezone
+
+    from api.services import housekeeping
+
+    client = api_client(admin, site, name="cmm", roles=[Role.INSPECTOR])
+    client.post_json("/api/v1/measurements/", {"values": _values(open_inspection, n=1)}, HTTP_IDEMPOTENCY_KEY="old")
+    assert housekeeping()["idempotency_keys"] == 0
+    later = timezone.now() + datetime.timedelta(days=8)
+    assert housekeeping(now=later)["idempotency_keys"] == 1

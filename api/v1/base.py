@@ -29,10 +29,11 @@ class ApiView(GenericAPIView):
         stack.enter_context(audit_context(user=request.user, source="api"))
         self._qms_stack = stack
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def dispatch(self, request, *args, **kwargs):
         try:
-            return super().finalize_response(request, response, *args, **kwargs)
+            return super().dispatch(request, *args, **kwargs)
         finally:
+            # Also when an exception escaped DRF's handler: the scope and actor end with the request.
             stack = getattr(self, "_qms_stack", None)
             if stack is not None:
                 self._qms_stack = None

@@ -100,11 +100,12 @@ class LotReceive(ApiView):
             expires_on=d.get("expires_on"),
             user=request.user,
         )
-        return Response(_detail(lot), status=201)
+        return Response(_detail(lot, reload=True), status=201)
 
 
-def _detail(lot) -> dict:
-    lot = Lot.objects.select_related("part", "site", "supplier", "work_order").get(pk=lot.pk)
+def _detail(lot, *, reload: bool = False) -> dict:
+    if reload:
+        lot = Lot.objects.select_related("part", "site", "supplier", "work_order").get(pk=lot.pk)
     lot._active_holds = lot.active_holds()
     data = s.LotSerializer(lot).data
     data["release"] = _release(lot)

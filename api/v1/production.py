@@ -3,6 +3,7 @@ production records with their 5M1E parameters."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -101,10 +102,10 @@ class ProductionRecordCreate(ApiView):
         if d.get("operation") is not None:
             operation = Operation.objects.filter(work_order=wo, sequence=d["operation"]).first()
             if operation is None:
-                raise s.serializers.ValidationError({"operation": ["No such operation in this work order."]})
+                raise s.serializers.ValidationError({"operation": [_("No such operation in this work order.")]})
         equipment = lookups.equipment(d["equipment"]) if d.get("equipment") else None
         if equipment is not None and equipment.site_id != wo.site_id:
-            raise s.serializers.ValidationError({"equipment": ["The equipment belongs to another site."]})
+            raise s.serializers.ValidationError({"equipment": [_("The equipment belongs to another site.")]})
         rec = services.production_record_create(
             work_order=wo,
             user=request.user,
