@@ -56,6 +56,9 @@ class InspectionConfig(AppConfig):
         from .spc_demo import seed_spc
 
         register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
+        from .demo import seed_plan_documents
+
+        register_demo_seeder(DemoSeeder("inspection_documents", seed_plan_documents, order=320))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",

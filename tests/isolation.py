@@ -102,11 +102,17 @@ def _plant(site: Site, other: Site) -> Plant:
     o["station"] = _first(Station.objects.filter(site=site))
     o["schedule"] = _first(IpqcSchedule.objects.filter(site=site))
     o["alarm"] = _first(Alarm.objects.filter(site=site))
+    from documents.models import Document, DocumentVersion, TrainingTask
+
+    o["document"] = _first(Document.objects.filter(site=site))
+    o["document_version"] = _first(DocumentVersion.objects.filter(document__site=site, status="effective"))
+    o["training_task"] = _first(TrainingTask.objects.filter(site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
+    ids.update(Document.objects.filter(site=site).values_list("number", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
     ids.update(n for n in Certificate.objects.filter(supplier__in=only_here).values_list("number", flat=True) if n)
@@ -197,7 +203,7 @@ ROUTES: dict[str, list] = {
     "traceability:recall": [_code("recall")],
     "traceability:work_order": [_code("work_order")],
     "inspection:plan": [_pk("plan")],
-    "inspection:plan_action": [_pk("plan", action=a) for a in ("approve", "characteristic", "version")],
+    "inspection:plan_action": [_pk("plan", action=a) for a in ("approve", "characteristic", "version", "document")],
     "inspection:detail": [_code("inspection")],
     "inspection:record": [_code("inspection")],
     "inspection:judge": [_code("inspection")],
@@ -242,6 +248,20 @@ for _name in (
     "ncr_cancel",
 ):
     ROUTES[f"nonconformance:{_name}"] = [_code("ncr")]
+for _name in ("detail", "edit", "review_record", "obsolete", "requirement", "version_create"):
+    ROUTES[f"documents:{_name}"] = [_pk("document")]
+for _name in (
+    "version",
+    "version_edit",
+    "version_submit",
+    "version_review",
+    "version_approve",
+    "version_withdraw",
+    "version_download",
+    "training_instructor",
+):
+    ROUTES[f"documents:{_name}"] = [_pk("document_version")]
+ROUTES["documents:training_acknowledge"] = [_pk("training_task")]
 for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_reject"):
     ROUTES[f"capa:{_name}"] = [_code("scar")]
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
@@ -277,6 +297,10 @@ QUERIES = [
     ("lot", "suppliers:list", lambda o: {"site": o.site_id}),
     ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
     ("capa", "capa:capa_list", lambda o: {"q": o.code}),
+    ("document", "documents:list", lambda o: {"q": o.number, "status": "all"}),
+    ("document", "documents:training_matrix", lambda o: {"site": o.site_id}),
+    ("document", "documents:training_records", lambda o: {"site": o.site_id, "document": o.pk}),
+    ("document", "documents:settings", lambda o: {"site": o.site_id}),
 ]
 
 

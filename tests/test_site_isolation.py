@@ -162,6 +162,8 @@ REPORT_PARAMS = {
     "traceability.trace": lambda o: {"lot": o["lot"].code},
     "traceability.recall_letter": lambda o: {"recall": o["recall"].code},
     "monitoring.review_pack": lambda o: {"site": o["lot"].site.code},
+    "documents.register": lambda o: {"site": o["lot"].site.code},
+    "documents.training_matrix": lambda o: {"site": o["lot"].site.code},
 }
 # Reports whose parameters name no record of a site: their isolation (audit entries by the site of the
 # record they describe) is walked in tests/test_site_isolation_compliance.py.
