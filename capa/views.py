@@ -149,6 +149,10 @@ def capa_create(request):
     return render(request, "capa/form.html", {"form": form, "title": _("Raise a CAPA")})
 
 
+def _verify_offer(user, capa) -> dict:
+    return policy.decision_offer(user, "capa.verify", capa.site, involved={"executed": capa.owner_id}, what=capa.code)
+
+
 @require("capa.view")
 @access_logged("capa.capa")
 def capa_detail(request, code):
@@ -170,7 +174,14 @@ def capa_detail(request, code):
         {
             "capa": capa,
             "may_edit": may_edit and capa.is_active,
-            "may_verify": policy.can(user, "capa.verify", capa.site) and user.pk != capa.owner_id,
+            # one offer per decision the CAPA's state allows: the form only to someone its door would let
+            "close_offer": policy.decision_offer(user, "capa.close", capa.site, what=capa.code)
+            if capa.status == CapaStatus.EFFECTIVENESS
+            else None,
+            "cancel_offer": policy.decision_offer(user, "capa.cancel", capa.site, what=capa.code)
+            if capa.status in (CapaStatus.OPEN, CapaStatus.IN_PROGRESS)
+            else None,
+            "verify_offer": _verify_offer(user, capa) if pending else None,
             "checks": [(c, check_sigs.get(str(c.pk))) for c in checks],
             "pending_check": pending,
             "readiness": services.capa_readiness(capa) if capa.status == CapaStatus.IN_PROGRESS else [],
@@ -292,7 +303,11 @@ def effectiveness_record(request, pk):
         else:
             messages.success(request, _("Effectiveness check recorded."))
             return redirect(services.capa_url(capa))
-    return render(request, "capa/effectiveness.html", {"form": form, "check": check, "capa": capa})
+    return render(
+        request,
+        "capa/effectiveness.html",
+        {"form": form, "check": check, "capa": capa, "offer": _verify_offer(request.user, capa)},
+    )
 
 
 @require("capa.view")
@@ -324,7 +339,12 @@ def capa_cancel(request, code):
     return render(
         request,
         "capa/sign.html",
-        {"form": form, "title": _("Cancel %(code)s") % {"code": capa.code}, "back": services.capa_url(capa)},
+        {
+            "form": form,
+            "title": _("Cancel %(code)s") % {"code": capa.code},
+            "back": services.capa_url(capa),
+            "offer": policy.decision_offer(request.user, "capa.cancel", capa.site, what=capa.code),
+        },
     )
 
 

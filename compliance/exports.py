@@ -157,6 +157,9 @@ def export_job_run_now(*, job_id: int) -> ExportJob | None:
         report = get_report(job.key)
         if not may_request(user, report):
             raise PermissionRefused(_("The requester no longer has the right to export this report."))
+        if job.format == ExportFormat.PDF and report.run is not None:
+            with translation.override(job.language), site_scope(policy.sites_for(user, report.perm)):
+                return _run_assembled(job, report, user)
         if job.format == ExportFormat.PDF:
             with translation.override(job.language):
                 return _run_pdf(job, report, user)  # render_report_pdf opens the requester's site scope
@@ -211,6 +214,26 @@ def _run_pdf(job: ExportJob, report, user) -> ExportJob:
         job.file.save(f"{job.key}-{job.pk}.pdf", ContentFile(pdf), save=False)
         fields["file"] = job.file.name
     return _finish(job.pk, **fields)
+
+
+def _run_assembled(job: ExportJob, report, user) -> ExportJob:
+    """A PDF assembled by the report's own runner (sections rendered separately and merged): the runner
+    stores it as a GeneratedReport; the job points at that file and hash."""
+    _set_progress(job.pk, 0, 1)
+    stored = report.run(job, user, lambda done, total: _set_progress(job.pk, done, total))
+    if stored.site_id is not None and not may_request(user, report, stored.site_id):
+        raise PermissionRefused(_("This record belongs to a site where you may not export it."))
+    return _finish(
+        job.pk,
+        status=ExportStatus.READY,
+        progress=100,
+        title=stored.title[:300],
+        site_id=stored.site_id,
+        sha256=stored.sha256,
+        size=stored.size,
+        generated_report=stored,
+        file=stored.file.name,
+    )
 
 
 class _HashingWriter:

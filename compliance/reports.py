@@ -57,6 +57,9 @@ class Report:
     background: bool = False
     # For CSV and XLSX: table(params, user) -> Table. Reports without it export as PDF only.
     table: Callable[[dict, object], Table] | None = None
+    # For PDFs assembled from several sections (packs, bundles): run(job, user, progress) -> GeneratedReport,
+    # called by the export job instead of rendering `template`; progress(done, total) reports the progress.
+    run: Callable | None = None
 
     @property
     def formats(self) -> list[str]:

@@ -65,11 +65,14 @@ def _chart_page(request, characteristic, form=None):
     if request.headers.get("HX-Request"):
         return render(request, "inspection/partials/_spc_chart.html", ctx)
     site = characteristic.plan.site
-    can_freeze = policy.can(request.user, "spc.freeze_limits", site) and not ctx["chart"].problem
+    # the form only for someone the door would let freeze; anyone else reads why not and who can
+    freeze_offer = policy.decision_offer(request.user, "spc.freeze", site, what=_("these control limits"))
+    can_freeze = freeze_offer["may"] and not ctx["chart"].problem
     ctx.update(
         {
             "form": form or (ControlLimitsFreezeForm(request=request, meaning="approved") if can_freeze else None),
             "can_freeze": can_freeze,
+            "freeze_offer": freeze_offer,
             "limit_signatures": _limit_signatures(ctx["chart"].limits),
             "report_url": reverse("compliance:report_pdf", args=["inspection.capability"])
             + f"?characteristic={characteristic.pk}",

@@ -169,7 +169,16 @@ def plan_detail(request, pk, approve_form=None, char_form=None):
             "approve_form": approve_form or PlanApproveForm(request=request, meaning="approved"),
             "char_form": char_form or CharacteristicForm(),
             "can_edit": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status == "draft",
-            "can_approve": policy.can(request.user, "inspection.plan_approve", plan.site) and plan.status == "draft",
+            # the form only for someone the door would let approve; anyone else reads why not and who can
+            "approve_offer": policy.decision_offer(
+                request.user,
+                "plan.approve",
+                plan.site,
+                involved={"authored": plan.created_by_id},
+                what=_("this inspection plan"),
+            )
+            if plan.status == "draft"
+            else None,
             "can_version": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status != "draft",
             "can_link_document": policy.can(request.user, "inspection.plan_edit", plan.site),
             "document_form": PlanDocumentForm(site=plan.site, initial={"document": plan.document_id}),

@@ -8,7 +8,7 @@ from .models import AlarmAction, Comparator, Dimension, Period, Severity, Window
 
 
 def kpi_choices():
-    return [(k.key, f"{k.label} ({k.unit})") for k in kpis_sorted()]
+    return [(k.key, f"{k.label} ({k.unit_label})") for k in kpis_sorted()]
 
 
 class ObjectiveForm(forms.Form):

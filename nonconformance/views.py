@@ -188,6 +188,22 @@ def ncr_detail(request, code):
     disposition = selectors.disposition_for(ncr)
     user = request.user
     may_manage = policy.can(user, "ncr.manage", ncr.site)
+    # one offer per decision the NCR's state allows: the form only to someone its door would let take it
+    involved = services.ncr_involvement(ncr)
+    relevant = {
+        "ncr.cancel": ncr.status in ("open", "containment", "mrb_review"),
+        "ncr.verify": ncr.status == "dispositioned",
+        "ncr.close": ncr.status == "verified",
+        "mrb.sign": disposition is not None and disposition.status == DispositionStatus.IN_REVIEW,
+        "disposition.execute": disposition is not None
+        and disposition.status == DispositionStatus.APPROVED
+        and ncr.status == "dispositioned",
+    }
+    offers = {
+        key.replace(".", "_"): services.ncr_decision_offer(user, key, ncr, involved=involved)
+        for key, shown in relevant.items()
+        if shown
+    }
     ctx = {
         "ncr": ncr,
         "disposition": disposition,
@@ -197,6 +213,7 @@ def ncr_detail(request, code):
         if disposition and disposition.status == DispositionStatus.DRAFT
         else [],
         "may_manage": may_manage,
+        "offers": offers,
         "may_sign_roles": services.mrb_roles_user_may_sign(user, disposition) if disposition else [],
         "required_roles": _role_labels(disposition.required_roles) if disposition else [],
         "signatures": signatures_with_validity(ncr),
@@ -406,6 +423,7 @@ def mrb_decide(request, code):
             "lines": lines,
             "form": form,
             "roles": roles,
+            "offer": services.ncr_decision_offer(request.user, "mrb.sign", ncr),
             "required_roles": _role_labels(disposition.required_roles),
         },
     )
@@ -437,7 +455,7 @@ def disposition_line_execute(request, pk):
     )
 
 
-def _signed_step(request, ncr, *, meaning, title, call, success, require_reason=False):
+def _signed_step(request, ncr, *, decision, meaning, title, call, success, require_reason=False):
     form = SignatureForm(request.POST or None, request=request, meaning=meaning, require_reason=require_reason)
     if request.method == "POST" and form.is_valid():
         try:
@@ -447,7 +465,8 @@ def _signed_step(request, ncr, *, meaning, title, call, success, require_reason=
         else:
             messages.success(request, success)
             return redirect(services.ncr_url(ncr))
-    return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr})
+    offer = services.ncr_decision_offer(request.user, decision, ncr)
+    return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr, "offer": offer})
 
 
 @require("ncr.manage")
@@ -456,6 +475,7 @@ def ncr_verify(request, code):
     return _signed_step(
         request,
         ncr,
+        decision="ncr.verify",
         meaning="verified",
         title=_("Verify the disposition of %(code)s") % {"code": ncr.code},
         call=lambda f: services.ncr_verify(
@@ -471,6 +491,7 @@ def ncr_cancel(request, code):
     return _signed_step(
         request,
         ncr,
+        decision="ncr.cancel",
         meaning="rejected",
         title=_("Cancel %(code)s") % {"code": ncr.code},
         call=lambda f: services.ncr_cancel(
@@ -561,6 +582,9 @@ def complaint_detail(request, code):
             "related": related_records(complaint),
             "actions": actions_for(user, complaint),
             "may_manage": policy.can(user, "complaints.manage", complaint.site),
+            "cancel_offer": policy.decision_offer(user, "complaint.cancel", complaint.site)
+            if complaint.is_open
+            else None,
             "may_ncr": policy.can(user, "ncr.create", complaint.site),
             "may_recall": policy.can(user, "recall.manage", complaint.site),
             "signatures": signatures_with_validity(complaint),
@@ -632,7 +656,10 @@ def complaint_cancel(request, code):
         else:
             messages.success(request, _("Complaint %(code)s cancelled.") % {"code": complaint.code})
             return redirect(services.complaint_url(complaint))
-    return render(request, "nonconformance/complaint_cancel.html", {"form": form, "complaint": complaint})
+    offer = policy.decision_offer(request.user, "complaint.cancel", complaint.site)
+    return render(
+        request, "nonconformance/complaint_cancel.html", {"form": form, "complaint": complaint, "offer": offer}
+    )
 
 
 @require("complaints.manage")

@@ -193,6 +193,8 @@ def supplier_detail(request, pk):
     ]
     trend = selectors.scorecard_trend(supplier, today=today)
     user = request.user
+    decisions, decide_offer = _supplier_decisions(user, supplier)
+    asl_offer = services.decision_offer(user, "asl.decide", supplier) if asl_rows else None
     return render(
         request,
         "suppliers/supplier_detail.html",
@@ -200,9 +202,9 @@ def supplier_detail(request, pk):
             "supplier": supplier,
             "checklist": services.supplier_checklist(supplier, today),
             "history": selectors.status_history(supplier),
-            "decisions": [
-                (a, services.SUPPLIER_DECISION_BUTTONS[a]) for a in services.supplier_available_decisions(supplier)
-            ],
+            "decisions": decisions,
+            "decide_offer": decide_offer,
+            "asl_offer": asl_offer,
             "certificates": list(supplier.certificates.all()),
             "audits": list(supplier.audits.all()),
             "asl_rows": asl_rows,
@@ -211,13 +213,35 @@ def supplier_detail(request, pk):
             "chart_json": json.dumps({"labels": trend["labels"], "series": trend["series"]}),
             "today": today,
             "may_change": _may(user, "suppliers.change", supplier),
-            "may_approve": _may(user, "suppliers.approve", supplier),
             "may_certificates": _may(user, "suppliers.certificates", supplier),
             "may_scorecard": _may(user, "suppliers.scorecard", supplier),
             "report_url": report_url(),
             **_sign_ctx(),
         },
     )
+
+
+def _supplier_decisions(user, supplier) -> tuple[list, dict | None]:
+    """The decision buttons `user` may press on the supplier (those the door would refuse are left out)
+    and, when some are left out, the offer saying why and who can act instead."""
+    available = services.supplier_available_decisions(supplier)
+    if not available:
+        return [], None
+    authority = services.decision_offer(user, "supplier.decide", supplier)
+    if not authority["may"]:
+        return [], authority
+    what = _("supplier %(c)s") % {"c": supplier.code}
+    barred = None
+    if any(a in services.SUPPLIER_SEGREGATED_ACTIONS for a in available):
+        barred = services.decision_offer(
+            user, "supplier.decide", supplier, involved={"authored": supplier.created_by_id}, what=what
+        )
+    buttons = [
+        (a, services.SUPPLIER_DECISION_BUTTONS[a])
+        for a in available
+        if barred is None or barred["may"] or a not in services.SUPPLIER_SEGREGATED_ACTIONS
+    ]
+    return buttons, barred if barred is not None and not barred["may"] else None
 
 
 @require("suppliers.approve")
@@ -256,6 +280,13 @@ def supplier_decide(request, pk, action):
         "suppliers/decision.html",
         {
             "form": form,
+            "offer": services.decision_offer(
+                request.user,
+                "supplier.decide",
+                supplier,
+                involved=services.supplier_involvement(supplier, action),
+                what=_("supplier %(c)s") % {"c": supplier.code},
+            ),
             "supplier": supplier,
             "object": supplier,
             "title": _("Supplier decision: %(verb)s") % {"verb": verb},
@@ -374,7 +405,21 @@ def certificate_review(request, pk):
     return render(
         request,
         "suppliers/certificate_review.html",
-        {"cert": cert, "form": form, "supplier": cert.supplier, "void_form": ReasonForm()},
+        {
+            "cert": cert,
+            "form": form,
+            "offer": services.decision_offer(
+                request.user,
+                "certificate.accept",
+                cert.supplier,
+                involved={"uploaded": cert.uploaded_by_id},
+                what=_("certificate %(n)s") % {"n": cert.number},
+            )
+            if cert.status == CertificateStatus.PENDING_REVIEW
+            else None,
+            "supplier": cert.supplier,
+            "void_form": ReasonForm(),
+        },
     )
 
 
@@ -481,6 +526,7 @@ def asl_decide(request, pk, action):
         "suppliers/decision.html",
         {
             "form": form,
+            "offer": services.decision_offer(request.user, "asl.decide", entry.supplier),
             "supplier": entry.supplier,
             "object": entry,
             "title": titles[action],
@@ -521,6 +567,16 @@ def _ppap(request, pk, perm="suppliers.view"):
     return sub
 
 
+def _ppap_offer(user, sub) -> dict:
+    return services.decision_offer(
+        user,
+        "ppap.decide",
+        sub.supplier,
+        involved={"submitted": sub.submitted_by_id},
+        what=_("the PPAP submission %(c)s") % {"c": sub.code},
+    )
+
+
 def _ppap_ctx(request, sub):
     user = request.user
     return {
@@ -530,7 +586,7 @@ def _ppap_ctx(request, sub):
         "evidence": ppap_evidence_for(part=sub.part, site_ids=policy.sites_for(user, "suppliers.view")),
         "may_change": _may(user, "suppliers.change", sub.supplier),
         "may_review": _may(user, "suppliers.ppap_review", sub.supplier),
-        "may_approve": _may(user, "suppliers.ppap_approve", sub.supplier),
+        "decide_offer": _ppap_offer(user, sub) if sub.status in ("in_review", "interim") else None,
         "signatures": selectors.signatures_for_many([sub]).get(sub.pk, []),
         "review_form": ElementReviewForm(),
         "attach_form": AttachmentForm(),
@@ -700,7 +756,14 @@ def ppap_decide(request, pk, action):
     return render(
         request,
         "suppliers/decision.html",
-        {"form": form, "supplier": sub.supplier, "object": sub, "title": titles[action], **_sign_ctx()},
+        {
+            "form": form,
+            "offer": _ppap_offer(request.user, sub),
+            "supplier": sub.supplier,
+            "object": sub,
+            "title": titles[action],
+            **_sign_ctx(),
+        },
     )
 
 

@@ -107,10 +107,19 @@ def _plant(site: Site, other: Site) -> Plant:
     o["document"] = _first(Document.objects.filter(site=site))
     o["document_version"] = _first(DocumentVersion.objects.filter(document__site=site, status="effective"))
     o["training_task"] = _first(TrainingTask.objects.filter(site=site))
+    # audits
+    from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
+
+    o["audit"] = _first(Audit.objects.filter(site=site))
+    o["audit_programme"] = _first(AuditProgramme.objects.filter(site=site))
+    o["audit_item"] = _first(ChecklistItem.objects.filter(audit__site=site))
+    o["audit_finding"] = _first(Finding.objects.filter(audit__site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(Document.objects.filter(site=site).values_list("number", flat=True))
     ids.update(only_here.values_list("name", flat=True))
@@ -267,9 +276,18 @@ for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
     ROUTES[f"capa:{_name}"] = [_code("capa")]
 
+# audits
+ROUTES["audits:audit_create"] = [_pk("audit_programme")]
+ROUTES["audits:item_record"] = [_pk("audit_item")]
+ROUTES["audits:finding_assign"] = [_pk("audit_finding")]
+ROUTES["audits:finding_close"] = [_pk("audit_finding")]
+for _name in ("audit_detail", "audit_start", "finding_create", "audit_complete", "audit_close", "audit_cancel"):
+    ROUTES[f"audits:{_name}"] = [_code("audit")]
+
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
     "core:master_data_kind",  # a kind of master data: walked as a list page per kind
+    "core:part_cost",  # a part is master data shared by every site, not a site's record
     "compliance:report_pdf",  # every registered report is run with the other site's parameters
     "compliance:generated_download",  # tests/test_site_isolation_compliance.py
     "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
@@ -301,6 +319,7 @@ QUERIES = [
     ("document", "documents:training_matrix", lambda o: {"site": o.site_id}),
     ("document", "documents:training_records", lambda o: {"site": o.site_id, "document": o.pk}),
     ("document", "documents:settings", lambda o: {"site": o.site_id}),
+    ("audit", "portal:scan", lambda o: {"q": o.code}),
 ]
 
 

@@ -50,3 +50,27 @@ def overlays_for(lot_ids) -> dict[int, list[dict]]:
         for lot_id, items in result.items():
             merged.setdefault(lot_id, []).extend(items)
     return merged
+
+
+# Lot page actions: apps above traceability offer a link on the lot page (e.g. "Everything about this lot").
+#     register_lot_action(fn(user, lot) -> dict | None)   dict: label (translated), url, optional title
+_lot_actions: list[Callable] = []
+
+
+def register_lot_action(fn: Callable) -> None:
+    if fn not in _lot_actions:
+        _lot_actions.append(fn)
+
+
+def lot_actions_for(user, lot) -> list[dict]:
+    """The links higher apps offer this user on the lot page; a failing provider is logged and skipped."""
+    out = []
+    for provider in list(_lot_actions):
+        try:
+            item = provider(user, lot)
+        except Exception:  # noqa: BLE001 - an action link never breaks the lot page
+            log.exception("lot action %r failed", provider)
+            continue
+        if item:
+            out.append(item)
+    return out

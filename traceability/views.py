@@ -52,7 +52,7 @@ from .models import (
     Shipment,
     WorkOrder,
 )
-from .overlays import overlays_for
+from .overlays import lot_actions_for, overlays_for
 
 PUBLIC_RATE_PER_MINUTE = 60
 
@@ -131,12 +131,19 @@ def lot_detail(request, code):
             "serials": serials,
             "remaining": remaining,
             "overlays": overlays_for([lot.pk]).get(lot.pk, []),
+            "lot_actions": lot_actions_for(request.user, lot),
             "ship_verdict": services.lot_can_ship(lot=lot),
             "hold_form": HoldForm(),
             "reason_form": ReasonForm(),
             "ship_form": ShipForm(),
-            "can_release": policy.can(request.user, "lots.release", site),
-            "can_hold": policy.can(request.user, "lots.hold", site),
+            # the forms only for someone the doors would let decide; anyone else reads why not and who can
+            "reject_offer": policy.decision_offer(request.user, "lot.reject", site)
+            if lot.status == "quarantine"
+            else None,
+            "hold_offer": policy.decision_offer(request.user, "lot.hold", site),
+            "lift_offer": policy.decision_offer(request.user, "lot.hold_lift", site)
+            if any(h.lifted_at is None and h.source == HoldSource.MANUAL for h in holds)
+            else None,
             "can_ship": policy.can(request.user, "lots.ship", site),
             "can_recall": policy.can(request.user, "recall.manage", site),
             "can_produce": can_produce,
@@ -472,6 +479,9 @@ def recall_detail(request, code):
                 what=_("this recall"),
             ),
             "can_manage": policy.can(request.user, "recall.manage", recall.site),
+            "close_offer": policy.decision_offer(request.user, "recall.close", recall.site)
+            if recall.status == RecallStatus.IN_PROGRESS
+            else None,
             "statuses": RecallStatus,
         },
     )

@@ -103,14 +103,49 @@ PERMISSIONS: dict[str, set[str]] = {
     "training.record": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
     #
     # batchrecords (master and executed batch records, deviations)
+    "batch.view": ALL,
+    "batch.mbr_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.mbr_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "batch.execute": {R.PRODUCTION_SUPERVISOR, R.INSPECTOR, R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.review": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "deviation.view": ALL,
+    "deviation.raise": WRITERS,
+    "deviation.manage": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "deviation.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # changes (change control)
+    "changes.view": ALL,
+    "changes.request": WRITERS,
+    "changes.assess": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "changes.board": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+    },
+    "changes.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # audits (internal audits)
+    "audits.view": ALL,
+    "audits.plan": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "audits.perform": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+    },
     #
     # packs (compliance packs, lot bundles)
+    "packs.view": ALL,
+    "packs.export": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "packs.control_plan": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "packs.retention": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
     #
     # api (service accounts, tokens, webhooks)
+    "api.manage": {R.ADMINISTRATOR},
+    "api.docs": ALL,
     #
 }
 
@@ -232,6 +267,7 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
         # documents
         _d("document.review", "documents.review", "documents.services.version_review", ("authored",), "reviewed"),
         _d("document.approve", "documents.approve", "documents.services.version_approve", ("authored",), "approved"),
@@ -240,10 +276,22 @@ DECISIONS: dict[str, Decision] = dict(
         _d("training.assess", "training.record", "documents.services.training_record_instructor", (), "verified"),
         #
         # batchrecords
+        _d("mbr.approve", "batch.mbr_approve", "batchrecords.services.mbr_approve", ("authored",), "approved"),
+        _d("ebr.step_verify", "batch.execute", "batchrecords.services.ebr_step_verify", ("executed",), "verified"),
+        _d("ebr.review", "batch.review", "batchrecords.services.ebr_review_sign", ("executed",), "reviewed"),
+        _d(
+            "deviation.approve",
+            "deviation.approve",
+            "batchrecords.services.deviation_approve",
+            ("authored",),
+            "approved",
+        ),
         #
         # changes
         #
         # audits
+        _d("audit.finding_escalate", "audits.perform", "audits.services.finding_escalate"),
+        _d("audit.close", "audits.perform", "audits.services.audit_close", (), "approved"),
         #
         # packs
         #
@@ -383,4 +431,9 @@ def decision_offer(user, decision: str, site, *, involved: dict | None = None, w
             check_decide(user, decision, site, involved=involved, what=what)
         except PermissionRefused as exc:
             why = exc.message
-    return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}
+    return {
+        "decision": decision,
+        "may": may,
+        "why": why,
+        "who": [] if may else eligible_names(decision, site, involved=involved),
+    }
