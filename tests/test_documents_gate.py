@@ -112,3 +112,33 @@ def test_the_registry_is_compliances_and_a_blocking_check_refuses_any_signature(
     finally:
         unregister_signing_check("test.check")
     assert calls[0] == ("verified", "core.site", "qm", site.pk)
+
+
+def test_inspection_completion_gate_blocks_an_untrained_inspector(site, people):
+    from inspection import services as insp_services
+    from inspection.models import Inspection, Stage
+
+    wi = doc_f.document(site, people, doc_type="wi", title="Noise test", training_roles=[Role.INSPECTOR])
+    version = doc_f.effective(wi, people)
+    doc_services.site_setting_save(
+        site=site, user=people["qm"], gate_mode="block", review_reminder_days=30,
+        rules={"inspection.complete": wi}, reason="t",
+    )  # fmt: skip
+    p = insp_f.part("FG-7")
+    plan = insp_f.plan(
+        site, p, people["qe"], people["qm"], stage=Stage.FQC, scheme="fixed", fixed_sample_size=2, aql=""
+    )
+    lot = insp_f.lot(site, p, 50, code="FG-LOT-7")
+    insp = insp_services.inspection_create(stage=Stage.FQC, plan=plan, lot=lot, user=people["inspector"])
+    insp_f.fill(insp, people["inspector"])
+    with pytest.raises(SignatureRefused, match="Noise test"):
+        insp_services.inspection_complete(
+            inspection=insp, user=people["inspector"], credential=insp_f.cred(people["inspector"])
+        )
+    assert Inspection.objects.get(pk=insp.pk).is_open
+    task = TrainingTask.objects.get(user=people["inspector"], version=version)
+    doc_services.training_acknowledge(task=task, user=people["inspector"], credential=doc_f.cred(people["inspector"]))
+    insp_services.inspection_complete(
+        inspection=insp, user=people["inspector"], credential=insp_f.cred(people["inspector"])
+    )
+    assert not Inspection.objects.get(pk=insp.pk).is_open
