@@ -263,3 +263,16 @@ def test_instructor_page_by_trainer(site, people, login):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert TrainingRecord.objects.get(user=people["insp"]).trainer == people["sup"]
     assert cred  # factories import kept for symmetry
+
+
+def test_register_and_matrix_export_as_background_jobs(site, people):
+    from compliance.exports import export_job_create, export_job_open, export_job_run_now
+
+    doc = document(site, people, training_roles=[Role.INSPECTOR])
+    effective(doc, people)
+    for key, expected in (("documents.register", doc.number), ("documents.training_matrix", "Insp2")):
+        job = export_job_create(user=people["qm"], key=key, params={"site": site.code}, fmt="csv", language="en")
+        job = export_job_run_now(job_id=job.pk)
+        assert job.status == "ready", (key, job.status, getattr(job, "error", ""))
+        with export_job_open(job) as fh:
+            assert expected in fh.read().decode("utf-8-sig")
