@@ -138,6 +138,7 @@ def register() -> None:
             perm="documents.register.view",
             document_prefix="DOCREG",
             table=table_register,
+            background=True,  # grows with the register: an export job, never a web request
         )
     )
     register_report(
@@ -150,5 +151,6 @@ def register() -> None:
             perm="training.matrix.view",
             document_prefix="TRMX",
             table=table_matrix,
+            background=True,  # people x documents: an export job
         )
     )

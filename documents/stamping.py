@@ -76,9 +76,9 @@ def stamp_pdf(*, version, user, at=None) -> bytes:
         "watermark": version.status != "effective",
     }
     stamps: dict[tuple, object] = {}
-    writer = PdfWriter()
     try:
-        for page in pages:
+        writer = PdfWriter(clone_from=reader)
+        for page in writer.pages:
             box = page.mediabox
             width, height = float(box.width), float(box.height)
             key = (round(width), round(height))
@@ -88,7 +88,6 @@ def stamp_pdf(*, version, user, at=None) -> bytes:
             page.merge_transformed_page(
                 stamps[key], [1, 0, 0, 1, float(box.left), float(box.bottom)], over=True, expand=False
             )
-            writer.add_page(page)
         out = io.BytesIO()
         writer.write(out)
     except StampError:

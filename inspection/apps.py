@@ -59,6 +59,9 @@ class InspectionConfig(AppConfig):
 
         register_demo_seeder(DemoSeeder("inspection_spc", seed_spc, order=310))
         register_demo_seeder(DemoSeeder("inspection_history_import", seed_history_import, order=320))
+        from .demo import seed_plan_documents
+
+        register_demo_seeder(DemoSeeder("inspection_documents", seed_plan_documents, order=330))
         register_periodic_job(
             PeriodicJob(
                 name="inspection.ipqc_due",

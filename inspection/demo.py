@@ -437,3 +437,16 @@ def seed_history_import() -> None:
     )
     if not report.ok:
         raise RuntimeError(f"demo history import failed: {report.errors}")
+
+
+def seed_plan_documents() -> None:
+    """Point the demo's FQC plans at the controlled documents they implement (the documents demo made them)."""
+    from documents.models import Document
+
+    qe = User.objects.filter(username="qe").first()
+    for site_code, number in (("BRG", "BRG-WI-0001"), ("FOOD", "FOOD-SOP-0001")):
+        doc = Document.objects.filter(site__code=site_code, number=number).first()
+        plan = InspectionPlan.objects.filter(site__code=site_code, stage=Stage.FQC, document__isnull=True).first()
+        if doc is None or plan is None or qe is None:
+            continue
+        services.plan_document_link(plan=plan, document=doc, user=qe, reason="demo data")

@@ -190,3 +190,15 @@ RULE_LABELS = {
     7: _("fifteen points in a row within 1σ"),
     8: _("eight points in a row beyond 1σ"),
 }
+
+
+class PlanDocumentForm(forms.Form):
+    """The controlled document a plan implements (documents of the plan's site)."""
+
+    document = forms.ModelChoiceField(label=_("Controlled document"), queryset=None, required=False)
+
+    def __init__(self, *args, site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from documents.models import Document
+
+        self.fields["document"].queryset = Document.objects.filter(site=site, status="active").order_by("number")

@@ -243,7 +243,27 @@ def plan_new_version(*, plan, user) -> InspectionPlan:
                 for c in plan.characteristics.all()
             ]
         )
+        if plan.document_id:
+            new.document_id = plan.document_id
+            new.save(reason=_("new plan version"))
     return new
+
+
+def plan_document_link(*, plan, document, user, reason: str = "") -> InspectionPlan:
+    """Point a plan at the controlled document (procedure, work instruction, specification) it implements,
+    or clear the link (`document=None`). Bookkeeping: not part of the approved, signed content."""
+    policy.check(user, "inspection.plan_edit", plan.site)
+    if document is not None:
+        if document.site_id != plan.site_id:
+            raise DomainError(_("%(n)s belongs to another site.") % {"n": document.number})
+        if document.status != "active":
+            raise DomainError(_("%(n)s is obsolete: link the document that replaced it.") % {"n": document.number})
+    reason = reason or _("controlled document linked")
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        locked = InspectionPlan.objects.select_for_update().get(pk=plan.pk)
+        locked.document = document
+        locked.save(reason=reason)
+    return locked
 
 
 def plan_obsolete(*, plan, user, reason: str) -> InspectionPlan:

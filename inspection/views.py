@@ -27,6 +27,7 @@ from .forms import (
     CompleteForm,
     CorrectionForm,
     PlanApproveForm,
+    PlanDocumentForm,
     PlanForm,
     ReasonForm,
     ReleaseForm,
@@ -147,7 +148,9 @@ def plans(request):
 
 
 def _plan_or_404(request, pk, perm="inspection.view"):
-    plan = get_object_or_404(InspectionPlan.objects.select_related("part", "site", "created_by", "approved_by"), pk=pk)
+    plan = get_object_or_404(
+        InspectionPlan.objects.select_related("part", "site", "created_by", "approved_by", "document"), pk=pk
+    )
     require_site(request, perm, plan.site)
     return plan
 
@@ -177,8 +180,19 @@ def plan_detail(request, pk, approve_form=None, char_form=None):
             if plan.status == "draft"
             else None,
             "can_version": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status != "draft",
+            "can_link_document": policy.can(request.user, "inspection.plan_edit", plan.site),
+            "document_form": PlanDocumentForm(site=plan.site, initial={"document": plan.document_id}),
+            "document_version": _document_in_force(plan),
         },
     )
+
+
+def _document_in_force(plan):
+    if plan.document_id is None:
+        return None
+    from documents.selectors import effective_version
+
+    return effective_version(plan.document)
 
 
 @require("inspection.view")
@@ -202,6 +216,12 @@ def plan_action(request, pk, action):
         elif action == "version":
             new = services.plan_new_version(plan=plan, user=request.user)
             return redirect("inspection:plan", new.pk)
+        elif action == "document":
+            form = PlanDocumentForm(request.POST, site=plan.site)
+            if not form.is_valid():
+                raise DomainError(_("Choose a controlled document of this site."))
+            services.plan_document_link(plan=plan, document=form.cleaned_data["document"], user=request.user)
+            messages.success(request, _("Controlled document saved."))
         else:
             raise Http404
     except DomainError as exc:

@@ -315,6 +315,7 @@ QMS_UPLOAD_MAX_BYTES = {
     "ppap": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PPAP", 20 * 1024 * 1024)),
     "attachment": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_ATTACHMENT", 10 * 1024 * 1024)),
     "photo": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_PHOTO", 5 * 1024 * 1024)),
+    "document": int(os.environ.get("QMS_UPLOAD_MAX_BYTES_DOCUMENT", 20 * 1024 * 1024)),
 }
 
 LOGGING = {

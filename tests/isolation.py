@@ -108,6 +108,11 @@ def _plant(site: Site, other: Site) -> Plant:
     o["ebr"] = _first(ExecutedBatchRecord.objects.filter(site=site))
     o["ebr_step"] = _first(EbrStep.objects.filter(ebr__site=site))
     o["deviation"] = _first(Deviation.objects.filter(site=site))
+    from documents.models import Document, DocumentVersion, TrainingTask
+
+    o["document"] = _first(Document.objects.filter(site=site))
+    o["document_version"] = _first(DocumentVersion.objects.filter(document__site=site, status="effective"))
+    o["training_task"] = _first(TrainingTask.objects.filter(site=site))
     # audits
     from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
 
@@ -132,6 +137,7 @@ def _plant(site: Site, other: Site) -> Plant:
     ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
     ids.update(ChangeRequest.objects.filter(site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
+    ids.update(Document.objects.filter(site=site).values_list("number", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
     ids.update(n for n in Certificate.objects.filter(supplier__in=only_here).values_list("number", flat=True) if n)
@@ -222,7 +228,7 @@ ROUTES: dict[str, list] = {
     "traceability:recall": [_code("recall")],
     "traceability:work_order": [_code("work_order")],
     "inspection:plan": [_pk("plan")],
-    "inspection:plan_action": [_pk("plan", action=a) for a in ("approve", "characteristic", "version")],
+    "inspection:plan_action": [_pk("plan", action=a) for a in ("approve", "characteristic", "version", "document")],
     "inspection:detail": [_code("inspection")],
     "inspection:record": [_code("inspection")],
     "inspection:judge": [_code("inspection")],
@@ -279,6 +285,20 @@ for _name in (
     "ncr_cancel",
 ):
     ROUTES[f"nonconformance:{_name}"] = [_code("ncr")]
+for _name in ("detail", "edit", "review_record", "obsolete", "requirement", "version_create"):
+    ROUTES[f"documents:{_name}"] = [_pk("document")]
+for _name in (
+    "version",
+    "version_edit",
+    "version_submit",
+    "version_review",
+    "version_approve",
+    "version_withdraw",
+    "version_download",
+    "training_instructor",
+):
+    ROUTES[f"documents:{_name}"] = [_pk("document_version")]
+ROUTES["documents:training_acknowledge"] = [_pk("training_task")]
 for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_reject"):
     ROUTES[f"capa:{_name}"] = [_code("scar")]
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
@@ -356,6 +376,10 @@ QUERIES = [
     ("ebr", "batchrecords:index", lambda o: {"q": o.code}),
     ("deviation", "batchrecords:deviation_list", lambda o: {"q": o.code}),
     ("ebr", "batchrecords:deviation_create", lambda o: {"ebr": o.code}),
+    ("document", "documents:list", lambda o: {"q": o.number, "status": "all"}),
+    ("document", "documents:training_matrix", lambda o: {"site": o.site_id}),
+    ("document", "documents:training_records", lambda o: {"site": o.site_id, "document": o.pk}),
+    ("document", "documents:settings", lambda o: {"site": o.site_id}),
     ("audit", "portal:scan", lambda o: {"q": o.code}),
     ("change", "portal:scan", lambda o: {"q": o.code}),
     ("change", "changes:change_list", lambda o: {"q": o.code}),

@@ -166,6 +166,8 @@ REPORT_PARAMS = {
     "audits.report": lambda o: {"audit": o["audit"].code} if o.get("audit") else None,
     "changes.change": lambda o: {"change": o["change"].code} if o.get("change") else None,
     "batchrecords.disposition": lambda o: {"record": o["ebr"].code} if o.get("ebr") else None,
+    "documents.register": lambda o: {"site": o["lot"].site.code},
+    "documents.training_matrix": lambda o: {"site": o["lot"].site.code},
 }
 # Reports whose parameters name no record of a site: their isolation (audit entries by the site of the
 # record they describe) is walked in tests/test_site_isolation_compliance.py.
