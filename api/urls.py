@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from . import views
-from .v1 import lots, measurements, production
+from .v1 import lots, masterdata, measurements, production, quality
 
 app_name = "api"
 
@@ -33,6 +33,18 @@ v1 = [
         name="production_records",
     ),
     path("measurements/", measurements.MeasurementsPush.as_view(), name="measurements"),
+    path("lots/<str:code>/coa.pdf", quality.LotCoa.as_view(), name="lot_coa"),
+    path("inspections/", quality.InspectionList.as_view(), name="inspections"),
+    path("inspections/<str:code>/", quality.InspectionDetail.as_view(), name="inspection"),
+    path("ncrs/", quality.NcrCreate.as_view(), name="ncrs"),
+    path("ncrs/<str:code>/", quality.NcrDetail.as_view(), name="ncr"),
+    path("complaints/", quality.ComplaintCreate.as_view(), name="complaints"),
+    path("capas/<str:code>/", quality.CapaDetail.as_view(), name="capa"),
+    path("parts/", masterdata.PartsUpsert.as_view(), name="parts"),
+    path("customers/", masterdata.CustomersUpsert.as_view(), name="customers"),
+    path("equipment/", masterdata.EquipmentUpsert.as_view(), name="equipment"),
+    path("suppliers/", masterdata.SupplierList.as_view(), name="suppliers"),
+    path("suppliers/<str:code>/", masterdata.SupplierDetail.as_view(), name="supplier"),
 ]
 
 urlpatterns = [

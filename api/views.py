@@ -24,15 +24,15 @@ from .permissions import DeclaredPermission
 class SchemaView(SpectacularAPIView):
     """The OpenAPI 3 schema (YAML; `?format=json` for JSON), for any signed-in person or token."""
 
-    qms_permission = "api.docs"
-    permissions = {"GET": "api.docs"}
+    qms_permission = "api.view"
+    permissions = {"GET": "api.view"}
     permission_classes = [DeclaredPermission]
 
 
 schema = SchemaView.as_view()
 
 
-@require("api.docs")
+@require("api.view")
 def docs(request):
     return render(request, "api/docs.html", {})
 

@@ -4,7 +4,7 @@ IPC results, deviations, yield reconciliation, the CoA of the batch lot and its 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from compliance.reports import Report, ReportError, ReportParam, register_report
 
@@ -52,10 +52,10 @@ def register() -> None:
     register_report(
         Report(
             key="batchrecords.disposition",
-            title=_lazy("Batch disposition pack"),
+            title=gettext_lazy("Batch disposition pack"),
             template="batchrecords/pdf/disposition.html",
             build=build_disposition,
-            params=[ReportParam("record", help=_lazy("batch record number (default: the latest)"))],
+            params=[ReportParam("record", help=gettext_lazy("batch record number (default: the latest)"))],
             perm="batch.view",
             document_prefix="BDP",
         )

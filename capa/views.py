@@ -23,7 +23,7 @@ from nonconformance.models import Complaint, Ncr
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import services
@@ -283,11 +283,12 @@ def actions_close(request, code):
     )
 
 
-@require("capa.verify")
+@require_decision("capa.verify")
 def effectiveness_record(request, pk):
     check = get_object_or_404(EffectivenessCheck.objects.select_related("capa", "capa__site", "capa__owner"), pk=pk)
     capa = check.capa
-    require_site(request, "capa.verify", capa.site)
+    require_site(request, "capa.view", capa.site)
+    require_decision_site(request, "capa.verify", capa.site)
     form = EffectivenessForm(request.POST or None, request=request, meaning="verified")
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,9 +323,10 @@ def capa_close(request, code):
     )
 
 
-@require("capa.manage")
+@require_decision("capa.cancel")
 def capa_cancel(request, code):
-    capa = _capa(request, code, "capa.manage")
+    capa = _capa(request, code)
+    require_decision_site(request, "capa.cancel", capa.site)
     form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
     if request.method == "POST" and form.is_valid():
         try:

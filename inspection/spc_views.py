@@ -13,7 +13,7 @@ from compliance.signatures import signatures_with_validity_many
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 
 from . import spc
 from .forms import RULE_LABELS, ControlLimitsFreezeForm
@@ -87,11 +87,12 @@ def _limit_signatures(limits) -> list:
     return [(s, signed.get(s.pk, [])) for s in reversed(limits)]
 
 
-@require("spc.freeze_limits")
+@require_decision("spc.freeze")
 @require_POST
 @create_once
 def freeze(request, pk):
-    characteristic = _characteristic_or_404(request, pk, perm="spc.freeze_limits")
+    characteristic = _characteristic_or_404(request, pk)
+    require_decision_site(request, "spc.freeze", characteristic.plan.site)
     form = ControlLimitsFreezeForm(request.POST, request=request, meaning="approved")
     if not form.is_valid():
         return _chart_page(request, characteristic, form=form)

@@ -122,13 +122,17 @@ def stored_kpis() -> list[Kpi]:
     return [k for k in KPIS.values() if k.ratio_of is None]
 
 
-def version_key(site_id: int) -> str:
-    return f"monitoring:rollup-version:{site_id}"
+def version_key(site_id: int, *, past: bool = False) -> str:
+    return f"monitoring:rollup-version:{'past:' if past else ''}{site_id}"
 
 
-def rollup_changed(site_id: int) -> None:
-    """The roll-up rewrote days of a site: the dashboard's cached figures of the site are stale."""
-    cache.set(version_key(site_id), time.time_ns(), None)
+def rollup_changed(site_id: int, day_from: datetime.date | None = None) -> None:
+    """The roll-up rewrote days of a site from `day_from` on: the dashboard's cached figures of the site are
+    stale; those of the months before this one only when a day of theirs was rewritten."""
+    stamp = time.time_ns()
+    cache.set(version_key(site_id), stamp, None)
+    if day_from is None or day_from < timezone.localdate().replace(day=1):
+        cache.set(version_key(site_id, past=True), stamp, None)
 
 
 def rollup(*, kpi: Kpi, site, day_from: datetime.date, day_to: datetime.date) -> int:
@@ -155,8 +159,8 @@ def rollup(*, kpi: Kpi, site, day_from: datetime.date, day_to: datetime.date) ->
         KpiDaily.objects.filter(kpi=kpi.key, site_id=site.pk, day__gte=day_from, day__lte=day_to).delete()
         KpiDaily.objects.bulk_create(new, batch_size=2000)
         # now (a reader inside this transaction) and after commit (a reader that cached the old figures)
-        rollup_changed(site.pk)
-        transaction.on_commit(lambda: rollup_changed(site.pk))
+        rollup_changed(site.pk, day_from)
+        transaction.on_commit(lambda: rollup_changed(site.pk, day_from))
     return len(new)
 
 

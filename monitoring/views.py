@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from compliance.signatures import signatures_with_validity
@@ -106,25 +110,34 @@ def dashboard_view(request):
     panel = dashboard.panel_sums(site_ids, objectives, today=today)
     sums, start = panel["all"], panel["start"]
     progress = selectors.objectives_progress(objectives, today=today, sums=dashboard.objective_sums(panel))
-    charts = []
-    for key in dashboard.SERIES:
-        kpi = get_kpi(key)
-        chart = _chart(kpi, dashboard.series_points(key, sums, start, today), site_ids)
-        chart["unpriced"] = _unpriced_note(key, sums, site_ids, start, today)
-        charts.append(chart)
-    for key, dim in dashboard.BARS:
-        kpi = get_kpi(key)
-        charts.append(_bar(kpi, dashboard.bar_items(key, dim, sums, start), site_ids, dim, start, today))
+    sites = _sites(request.user)
+    # The charts are the same for everyone looking at the same figures in the same language: rendered once.
+    charts_key = f"monitoring:charts:{panel['token']}:{get_language()}:{','.join(map(str, site_ids))}"
+    charts_html = cache.get(charts_key)
+    if charts_html is None:
+        charts = []
+        for key in dashboard.SERIES:
+            kpi = get_kpi(key)
+            chart = _chart(kpi, dashboard.series_points(key, sums, start, today), site_ids)
+            chart["unpriced"] = _unpriced_note(key, sums, site_ids, start, today)
+            charts.append(chart)
+        for key, dim in dashboard.BARS:
+            kpi = get_kpi(key)
+            charts.append(_bar(kpi, dashboard.bar_items(key, dim, sums, start), site_ids, dim, start, today))
+        charts_html = render_to_string("monitoring/_charts.html", {"charts": charts})
+        cache.set(charts_key, charts_html, dashboard.CACHE_SECONDS)
     return render(
         request,
         "monitoring/dashboard.html",
         {
             "progress": [(p, LIGHT[p.status]) for p in progress],
             "alarms": list(selectors.alarms_for(request.user, open_only=True).filter(site_id__in=site_ids)[:20]),
-            "charts": charts,
-            "sites": _sites(request.user),
+            "charts_html": mark_safe(charts_html),  # noqa: S308 - rendered by our own template just above
+            "sites": sites,
             "may_manage": policy.can(request.user, "objectives.manage"),
             "may_rules": policy.can(request.user, "alarms.manage"),
+            "may_pack": policy.can(request.user, "reports.export"),
+            "pack_site": next((s.code for s in sites if len(site_ids) == 1 and s.pk == site_ids[0]), ""),
         },
     )
 

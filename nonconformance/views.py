@@ -22,7 +22,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.uploads import file_response
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import selectors, services
@@ -390,9 +390,10 @@ def disposition_submit(request, code):
     )
 
 
-@require("mrb.sign")
+@require_decision("mrb.sign")
 def mrb_decide(request, code):
-    ncr = _ncr(request, code, "mrb.sign")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "mrb.sign", ncr.site)
     disposition = selectors.disposition_for(ncr)
     if disposition is None:
         raise Http404(code)
@@ -429,12 +430,13 @@ def mrb_decide(request, code):
     )
 
 
-@require("ncr.manage")
+@require_decision("disposition.execute")
 @require_POST
 def disposition_line_execute(request, pk):
     line = get_object_or_404(DispositionLine.objects.select_related("disposition__ncr__site"), pk=pk)
     ncr = line.disposition.ncr
-    require_site(request, "ncr.manage", ncr.site)
+    require_site(request, "ncr.view", ncr.site)
+    require_decision_site(request, "disposition.execute", ncr.site)
     form = ExecuteForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
@@ -469,9 +471,10 @@ def _signed_step(request, ncr, *, decision, meaning, title, call, success, requi
     return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr, "offer": offer})
 
 
-@require("ncr.manage")
+@require_decision("ncr.verify")
 def ncr_verify(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.verify", ncr.site)
     return _signed_step(
         request,
         ncr,
@@ -485,9 +488,10 @@ def ncr_verify(request, code):
     )
 
 
-@require("ncr.manage")
+@require_decision("ncr.cancel")
 def ncr_cancel(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.cancel", ncr.site)
     return _signed_step(
         request,
         ncr,
@@ -502,10 +506,11 @@ def ncr_cancel(request, code):
     )
 
 
-@require("ncr.manage")
+@require_decision("ncr.close")
 @require_POST
 def ncr_close(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.close", ncr.site)
     return run_and_redirect(
         request,
         services.ncr_url(ncr),
@@ -638,10 +643,11 @@ def complaint_close(request, code):
     )
 
 
-@require("complaints.manage")
+@require_decision("complaint.cancel")
 def complaint_cancel(request, code):
     """Cancel an open complaint (recorded in error, withdrawn by the customer): a reason and an e-signature."""
-    complaint = _complaint(request, code, "complaints.manage")
+    complaint = _complaint(request, code)
+    require_decision_site(request, "complaint.cancel", complaint.site)
     if not complaint.is_open:
         messages.error(request, _("Only an open complaint can be cancelled."))
         return redirect(services.complaint_url(complaint))

@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses"],
 }
 # A webhook subscription is disabled after this many consecutive failed deliveries (its owner is told).
 API_WEBHOOK_MAX_FAILURES = int(os.environ.get("API_WEBHOOK_MAX_FAILURES", "10"))
@@ -294,9 +295,10 @@ QMS_INSPECTION_DUE_HOURS = {
     "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
     "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
 }
-# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# Exports: a PDF lists at most this many entries, a safety net far above what a reader pages through (the
+# audit-trail and access-log PDFs are drawn in bounded memory, ~3 ms per entry; CSV/XLSX have no limit); a person runs at most this many
 # exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
-QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "100000"))
 QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
 QMS_EXPORTS_IN_THREAD = not REDIS_URL
 

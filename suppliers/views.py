@@ -21,7 +21,7 @@ from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.models import Site
 from qms.core.uploads import file_response
-from qms.core.views_auth import require
+from qms.core.views_auth import require, require_decision
 
 from . import selectors, services
 from .forms import (
@@ -91,6 +91,12 @@ def _may(user, perm, supplier) -> bool:
 def _require_supplier(request, perm, supplier) -> None:
     if not _may(request.user, perm, supplier):
         raise PermissionDenied(perm)
+
+
+def _require_decision(request, decision, supplier) -> None:
+    """Object-level: the authority for `decision` at the supplier's decision site (as its door asks)."""
+    if not policy.can_decide(request.user, decision, services.decision_site(request.user, decision, supplier)):
+        raise PermissionDenied(decision)
 
 
 def _supplier(request, pk, perm="suppliers.view"):
@@ -244,9 +250,10 @@ def _supplier_decisions(user, supplier) -> tuple[list, dict | None]:
     return buttons, barred if barred is not None and not barred["may"] else None
 
 
-@require("suppliers.approve")
+@require_decision("supplier.decide")
 def supplier_decide(request, pk, action):
-    supplier = _supplier(request, pk, "suppliers.approve")
+    supplier = _supplier(request, pk)
+    _require_decision(request, "supplier.decide", supplier)
     if action not in services.SUPPLIER_DECISIONS:
         raise Http404
     meaning, verb = services.SUPPLIER_DECISIONS[action]
@@ -481,12 +488,13 @@ def asl_create(request, pk):
 ASL_MEANINGS = {"approve": "approved", "approve_conditionally": "approved", "block": "rejected"}
 
 
-@require("suppliers.approve")
+@require_decision("asl.decide")
 def asl_decide(request, pk, action):
     entry = get_object_or_404(
         AslEntry.objects.select_related("supplier", "part", "ppap").prefetch_related("supplier__sites"), pk=pk
     )
-    _require_supplier(request, "suppliers.approve", entry.supplier)
+    _require_supplier(request, "suppliers.view", entry.supplier)
+    _require_decision(request, "asl.decide", entry.supplier)
     if action not in ASL_MEANINGS:
         raise Http404
     form = AslDecisionForm(
@@ -717,9 +725,10 @@ def ppap_attachment_download(request, pk):
 PPAP_MEANINGS = {"approve": "approved", "approve_interim": "approved", "reject": "rejected"}
 
 
-@require("suppliers.ppap_approve")
+@require_decision("ppap.decide")
 def ppap_decide(request, pk, action):
-    sub = _ppap(request, pk, "suppliers.ppap_approve")
+    sub = _ppap(request, pk)
+    _require_decision(request, "ppap.decide", sub.supplier)
     if action not in PPAP_MEANINGS:
         raise Http404
     form = DecisionForm(

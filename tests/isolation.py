@@ -102,6 +102,12 @@ def _plant(site: Site, other: Site) -> Plant:
     o["station"] = _first(Station.objects.filter(site=site))
     o["schedule"] = _first(IpqcSchedule.objects.filter(site=site))
     o["alarm"] = _first(Alarm.objects.filter(site=site))
+    from batchrecords.models import Deviation, EbrStep, ExecutedBatchRecord, MasterBatchRecord
+
+    o["mbr"] = _first(MasterBatchRecord.objects.filter(site=site))
+    o["ebr"] = _first(ExecutedBatchRecord.objects.filter(site=site))
+    o["ebr_step"] = _first(EbrStep.objects.filter(ebr__site=site))
+    o["deviation"] = _first(Deviation.objects.filter(site=site))
     # audits
     from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
 
@@ -119,6 +125,8 @@ def _plant(site: Site, other: Site) -> Plant:
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
+        ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    for model in (MasterBatchRecord, ExecutedBatchRecord, Deviation):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
     ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
     ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
@@ -241,6 +249,18 @@ ROUTES: dict[str, list] = {
     "capa:action_complete": [_pk("capa_action")],
     "capa:effectiveness_record": [_pk("effectiveness_check")],
 }
+# Integration API v1 (read with the session in the walk; writes need a token and are refused).
+for _name in ("lot", "lot_ship_check", "lot_consume_check", "lot_genealogy", "lot_trace", "lot_recall_scope"):
+    ROUTES[f"api:{_name}"] = [_code("lot")]
+ROUTES["api:lot_coa"] = [_code("released_lot")]
+ROUTES["api:inspection"] = [_code("inspection")]
+ROUTES["api:ncr"] = [_code("ncr")]
+ROUTES["api:capa"] = [_code("capa")]
+ROUTES["api:supplier"] = [_code("supplier")]
+ROUTES["api:work_order"] = [_code("work_order")]
+ROUTES["api:production_records"] = [_code("work_order")]
+for _name in ("operation_start", "operation_finish"):
+    ROUTES[f"api:{_name}"] = [("operation", lambda o: {"code": o.work_order.code, "sequence": o.sequence})]
 for _name in ("detail", "open_ncr", "respond", "close", "cancel", "attach", "recall"):
     ROUTES[f"nonconformance:complaint_{_name}"] = [_code("complaint")]
 for _name in (
@@ -263,6 +283,14 @@ for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_
     ROUTES[f"capa:{_name}"] = [_code("scar")]
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
     ROUTES[f"capa:{_name}"] = [_code("capa")]
+for _name in ("mbr_detail", "mbr_step_add", "mbr_parameter_add", "mbr_material_add", "mbr_new_version", "mbr_approve"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("mbr")]
+for _name in ("ebr_detail", "ebr_dispense", "ebr_yield", "ebr_complete", "ebr_review"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("ebr")]
+for _name in ("ebr_step_perform", "ebr_step_verify"):
+    ROUTES[f"batchrecords:{_name}"] = [("ebr_step", lambda o: {"code": o.ebr.code, "pk": o.pk})]
+for _name in ("deviation_detail", "deviation_assess", "deviation_lot_add", "deviation_capa", "deviation_approve"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("deviation")]
 
 # audits
 ROUTES["audits:audit_create"] = [_pk("audit_programme")]
@@ -303,6 +331,7 @@ NOT_RECORD_ROUTES = {
     "monitoring:import",  # idem
     "compliance:export_detail",  # a user's own export job (stream "access")
     "compliance:export_download",  # idem
+    "api:account",  # a service account: the administrator's page, limited to the sites they manage
 }
 
 # List pages opened with a query naming the other site's record (kind, url name, query builder).
@@ -322,6 +351,11 @@ QUERIES = [
     ("lot", "suppliers:list", lambda o: {"site": o.site_id}),
     ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
     ("capa", "capa:capa_list", lambda o: {"q": o.code}),
+    ("ebr", "portal:scan", lambda o: {"q": o.code}),
+    ("deviation", "portal:scan", lambda o: {"q": o.code}),
+    ("ebr", "batchrecords:index", lambda o: {"q": o.code}),
+    ("deviation", "batchrecords:deviation_list", lambda o: {"q": o.code}),
+    ("ebr", "batchrecords:deviation_create", lambda o: {"ebr": o.code}),
     ("audit", "portal:scan", lambda o: {"q": o.code}),
     ("change", "portal:scan", lambda o: {"q": o.code}),
     ("change", "changes:change_list", lambda o: {"q": o.code}),

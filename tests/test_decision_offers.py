@@ -421,8 +421,12 @@ def test_page_offers_the_form_only_to_whom_the_door_lets_decide(decision, site, 
     note = _refusal_note(page, decision)
     assert "Who can act:" in note and eligible.printed_name in note, (decision, note or page)
     if "form_page" in record:
-        form_page = client.get(record["form_page"]).content.decode()
-        assert PASSWORD_FIELD not in form_page and eligible.printed_name in _refusal_note(form_page, decision)
+        response = client.get(record["form_page"])
+        if case.authority:  # outside this site's authority: the decision's own page is refused too
+            assert response.status_code == 403
+        else:  # barred by a part played: the decision's page says so instead of offering the form
+            form_page = response.content.decode()
+            assert PASSWORD_FIELD not in form_page and eligible.printed_name in _refusal_note(form_page, decision)
 
     # (2) an eligible person sees the form, and no refusal for it
     client = login(eligible)
@@ -468,3 +472,32 @@ def test_decision_offer_and_the_door_agree_for_the_supplier_author(site, people)
         services.supplier_approve(supplier=supplier, user=people["sqe"], credential=sf.cred(people["sqe"]), reason="x")
     # suspending is nobody's own record: the author may (no segregation for it)
     assert services.decision_offer(people["sqe"], "supplier.decide", supplier)["may"]
+
+
+@pytest.mark.parametrize(
+    "decision, status",
+    [("ncr.cancel", "cancelled"), ("complaint.cancel", "cancelled")],
+)
+def test_a_site_may_give_a_decision_to_a_role_without_its_default_permission(
+    decision, status, site, people, make_user, login
+):
+    """Per-site authority reaches the pages too: the production supervisor this plant made its deputy sees
+    the form, reaches the decision page (not refused by the default permission) and takes the decision."""
+    from conftest import PASSWORD
+    from nonconformance.models import Complaint, Ncr
+
+    record = CASES[decision].build(site, people)
+    deputy = make_user("deputy", roles=[Role.PRODUCTION_SUPERVISOR], display_name="Deputy")
+    client = login(deputy)
+    assert record["marker"] not in client.get(record["url"]).content.decode()
+    assert client.get(record["form_page"]).status_code == 403
+    with audit_context(reason="test: the deputy decides at this plant"):
+        DecisionAuthority.objects.create(site=site, decision=decision, role=Role.PRODUCTION_SUPERVISOR)
+    assert record["marker"] in client.get(record["url"]).content.decode()
+    assert PASSWORD_FIELD in client.get(record["form_page"]).content.decode()
+    response = client.post(record["form_page"], {"username": "deputy", "password": PASSWORD, "reason": "in error"})
+    assert response.status_code == 302
+    model = Ncr if decision == "ncr.cancel" else Complaint
+    assert model.objects.get().status == status
+    # the quality engineer, no longer in this plant's authority for it, is refused at the page as at the door
+    assert login(people["qe"]).get(record["form_page"]).status_code == 403

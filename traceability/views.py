@@ -20,7 +20,7 @@ from qms.core.exports import csv_response
 from qms.core.idempotency import create_once
 from qms.core.scoping import site_scope, system_scope
 from qms.core.security import client_ip, rate_limited
-from qms.core.views_auth import public, require, require_site
+from qms.core.views_auth import public, require, require_decision_site, require_site
 
 from . import labels, selectors, services
 from .forms import (
@@ -137,6 +137,7 @@ def lot_detail(request, code):
             "reason_form": ReasonForm(),
             "ship_form": ShipForm(),
             # the forms only for someone the doors would let decide; anyone else reads why not and who can
+            "may_release": policy.can_decide(request.user, "lot.release", site),  # the release page says the rest
             "reject_offer": policy.decision_offer(request.user, "lot.reject", site)
             if lot.status == "quarantine"
             else None,
@@ -220,14 +221,14 @@ def lot_action(request, code, action):
                 )
             )
         elif action == "reject":
-            require_site(request, "lots.release", lot.site)
+            require_decision_site(request, "lot.reject", lot.site)
             form = ReasonForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for rejecting the lot."))
             services.lot_reject(lot=lot, user=request.user, reason=form.cleaned_data["reason"])
             messages.success(request, _("Lot rejected."))
         elif action == "hold":
-            require_site(request, "lots.hold", lot.site)
+            require_decision_site(request, "lot.hold", lot.site)
             form = HoldForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for the hold."))
@@ -237,7 +238,7 @@ def lot_action(request, code, action):
             )
             messages.success(request, _("Hold placed."))
         elif action == "lift":
-            require_site(request, "lots.hold", lot.site)
+            require_decision_site(request, "lot.hold_lift", lot.site)
             hold_id = request.POST.get("hold", "")
             if not (hold_id.isascii() and hold_id.isdigit()):
                 raise Http404(_("Choose the hold to lift."))
@@ -419,7 +420,7 @@ def recall_detail(request, code):
     approve_form = RecallApproveForm(None, request=request, meaning="approved")
     if request.method == "POST":
         action = request.POST.get("action")
-        if action != "approve":  # the approval's authority is the service's own (per-site decision)
+        if action not in ("approve", "close"):  # the decisions' authority is their doors' own (per site)
             require_site(request, "recall.manage", recall.site)
         try:
             if action == "approve":

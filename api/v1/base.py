@@ -20,7 +20,7 @@ class ApiView(GenericAPIView):
     here, once the caller is known; every write is attributed to the caller with source "api"."""
 
     permissions: dict[str, str] = {}
-    qms_permission = "api.docs"
+    qms_permission = "api.view"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 
 from inspection.models import LotRelease
@@ -54,7 +55,7 @@ class LotFilter(django_filters.FilterSet):
 
 
 @read("lots.view")
-class LotList(ApiView):
+class LotList(ListModelMixin, ApiView):
     serializer_class = s.LotSerializer
     filterset_class = LotFilter
 
@@ -68,9 +69,7 @@ class LotList(ApiView):
 
     @extend_schema(tags=TAG, summary="List lots", operation_id="lots_list")
     def get(self, request):
-        qs = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(s.LotSerializer(page, many=True).data)
+        return self.list(request)
 
 
 @read("lots.view", post="lots.receive")

@@ -151,3 +151,38 @@ def test_scrap_without_a_standard_cost_is_shown_beside_the_cost(login, people, s
     page = login(people["qm"]).get(reverse("monitoring:dashboard")).content.decode()
     assert "12 units scrapped have no standard cost" in page
     assert "kpi=scrap.unpriced" in page
+
+
+def test_past_months_are_kept_apart_and_follow_a_rewrite_of_their_days(people, site):
+    """The months before this one are cached apart: a new record today reads only this month's days; a
+    roll-up that rewrites a past day (a backfill, a late correction) makes the past months read again."""
+    today = timezone.localdate()
+    month0 = today.replace(day=1)
+    iqc = f.plan(site, people["qe"], people["qm"], Stage.IQC)
+    past_day = month0 - datetime.timedelta(days=20)
+    f.inspection(iqc, when=f.at(past_day), sample=100, bad=1, accepted=False)
+    f.inspection(iqc, when=timezone.now(), sample=100, bad=0)
+    engine.rollup_recent(days=60, sites=[site])
+    ppm = "iqc.ppm"
+
+    def month_value(panel, month):
+        return next(p for p in dashboard.series_points(ppm, panel["all"], panel["start"], today) if p.period == month)
+
+    cold = dashboard.panel_sums([site.pk], [], today=today)
+    assert cold["queried"] == [site.pk]
+    assert month_value(cold, past_day.replace(day=1)).value == pytest.approx(10000)
+    assert dashboard.panel_sums([site.pk], [], today=today)["queried"] == []  # warm
+    # today's record: only this month is read again (the past part stays cached)
+    f.inspection(iqc, when=timezone.now(), sample=100, bad=3, accepted=False)
+    with CaptureQueriesContext(connection) as q:
+        engine.rollup_recent(days=1, sites=[site])
+        now = dashboard.panel_sums([site.pk], [], today=today)
+    panel_sql = [s["sql"] for s in q.captured_queries if "monitoring_kpidaily" in s["sql"] and "SUM" in s["sql"]]
+    assert len(panel_sql) == 1 and f"'{month0}'" in panel_sql[0] and f"'{past_day}'" not in panel_sql[0]
+    assert month_value(now, month0).value == pytest.approx(15000)
+    # a late record in a past month, rolled up: the past months are read again
+    f.inspection(iqc, when=f.at(past_day), sample=100, bad=3, accepted=False)
+    engine.rollup(kpi=KPIS[ppm], site=site, day_from=past_day, day_to=past_day)
+    again = dashboard.panel_sums([site.pk], [], today=today)
+    assert again["queried"] == [site.pk]
+    assert month_value(again, past_day.replace(day=1)).value == pytest.approx(20000)

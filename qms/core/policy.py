@@ -145,7 +145,7 @@ PERMISSIONS: dict[str, set[str]] = {
     #
     # api (service accounts, tokens, webhooks)
     "api.manage": {R.ADMINISTRATOR},
-    "api.docs": ALL,
+    "api.view": ALL,
     #
 }
 
@@ -348,6 +348,19 @@ def can_decide(user, decision: str, site, *, involved: dict | None = None) -> bo
     if not (getattr(user, "is_superuser", False) or roles(user, site) & decision_roles(decision, site)):
         return False
     return segregation_conflict(user, decision=decision, involved=involved or {}) is None
+
+
+def decides_anywhere(user, decision: str) -> bool:
+    """Does `user` hold the authority for `decision` at one of their sites (the site's own table, else the
+    default roles)? The guard of a page that exists to take one decision; the door decides per record."""
+    if user is None or not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    held: dict[int, set[str]] = {}
+    for site_id, role in memberships(user):
+        held.setdefault(site_id, set()).add(role)
+    return any(held_roles & decision_roles(decision, site_id) for site_id, held_roles in held.items())
 
 
 def check_decide(user, decision: str, site, *, involved: dict | None = None, what: str = "") -> None:
