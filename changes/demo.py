@@ -18,7 +18,7 @@ def seed_demo() -> None:
     from inspection.models import InspectionPlan
     from suppliers.models import Supplier
 
-    from . import services
+    from . import selectors, services
     from .models import ChangeRequest
 
     brg = Site.objects.filter(code="BRG").first()
@@ -41,6 +41,7 @@ def seed_demo() -> None:
             part=part, user=sup,
         )  # fmt: skip
         services.change_submit(change=done, user=sup)
+        services.impact_add(change=done, kind="document", reference="WI-GRD-01", user=qe, note="coolant limits")
         services.assessment_complete(
             change=done, user=qe, summary="Process parameter change; FQC plan gets a burn check.",
             risk="Foaming at 7 %: anti-foam dosing checked each shift.",
@@ -74,17 +75,20 @@ def seed_demo() -> None:
             services.change_submit(change=waiting, user=sqe)
             services.assessment_complete(change=waiting, user=qe, summary="New material source: PPAP level 3 needed.")
             services.change_board_sign(change=waiting, user=qm, credential=sign(qm), vote="approve")
-        # 3. A document change in implementation with an overdue task.
+        # 3. A document change in implementation: the new procedure version linked, an overdue training task.
         doc = services.change_request_create(
             site=brg, title="Merge IQC procedures QP-08 and QP-08A", change_type="document",
-            reason="Two procedures for one process confuse inspectors.", part=part, user=qe,
+            reason="Two procedures for one process confuse inspectors.", part=part, user=sup,
         )  # fmt: skip
-        services.change_submit(change=doc, user=qe)
-        services.assessment_complete(change=doc, user=qm, summary="Procedures and inspector training affected.")
-        services.change_board_sign(change=doc, user=qm, credential=sign(qm), vote="approve")
-        # the default board needs a second quality engineer's signature when the requester is the engineer
-        if doc.status == "board":
-            services.task_add(
-                change=doc, description="Train inspectors on the merged procedure", owner=qe,
-                due_on=today - datetime.timedelta(days=2), user=qm,
-            )  # fmt: skip
+        services.change_submit(change=doc, user=sup)
+        services.impact_add(change=doc, kind="document", reference="QP-08", user=qe, note="merged into one")
+        services.assessment_complete(change=doc, user=qe, summary="Procedures and inspector training affected.")
+        for member in (qm, qe):
+            services.change_board_sign(change=doc, user=member, credential=sign(member), vote="approve")
+        services.task_add(
+            change=doc, description="Train inspectors on the merged procedure", owner=qe,
+            due_on=today - datetime.timedelta(days=2), user=qm,
+        )  # fmt: skip
+        versions = selectors.document_versions_for(doc, limit=1)
+        if versions:
+            services.change_output_link(change=doc, user=qe, document_version=versions[0])
