@@ -100,7 +100,8 @@ def test_every_record_url_refuses_the_other_sites_records(world, client, home, a
     # The demo has every kind at BRG (a mock recall is added); FOOD lacks some kinds, walked the other way.
     if away == "BRG":
         # Kinds the demo does not have at BRG yet (a line stop, a recall letter, an NCR attachment).
-        absent = {"line_stop", "recall_letter", "attachment", "objective", "alarm"}
+        # A pack manifest is made by a PDF job, not by the demo seed: its refusal is in packs/tests/test_bundle.py.
+        absent = {"line_stop", "recall_letter", "attachment", "objective", "alarm", "pack_manifest"}
         assert {kind for _name, kind in uncovered} <= absent, uncovered
 
 
@@ -162,6 +163,14 @@ REPORT_PARAMS = {
     "traceability.trace": lambda o: {"lot": o["lot"].code},
     "traceability.recall_letter": lambda o: {"recall": o["recall"].code},
     "monitoring.review_pack": lambda o: {"site": o["lot"].site.code},
+    "packs.lot_bundle": lambda o: {"lot": o["lot"].code},
+    "packs.ppap": lambda o: {"ppap": o["ppap"].code} if o.get("ppap") else None,
+    "packs.complaint": lambda o: {"complaint": o["complaint"].code} if o.get("complaint") else None,
+    "packs.control_plan": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_incoming": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_production": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_outgoing": lambda o: {"site": o["lot"].site.code},
+    "packs.retention": lambda o: {"site": o["lot"].site.code},
 }
 # Reports whose parameters name no record of a site: their isolation (audit entries by the site of the
 # record they describe) is walked in tests/test_site_isolation_compliance.py.
