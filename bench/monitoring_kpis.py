@@ -1,9 +1,11 @@
 """Monitoring benchmarks on two years of a busy plant (1,000,000 inspections, 50,000 NCRs, 200,000
 shipments): (1) KPI series for several scopes from the daily roll-up, beside the naive computation over the
-raw tables; (2) one tick evaluating 200 alarm rules; (3) the quality monitor dashboard (time, queries).
+raw tables; (2) one tick evaluating 200 alarm rules; (3) the quality monitor dashboard (time, queries), cold
+(its per-site cache empty) and warm, beside its figures computed naively over the raw records.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qms_bench_monitor .venv/bin/python bench/monitoring_kpis.py
     BENCH_SCALE=0.1 ... (a tenth of the data, for a quick look)
+    BENCH_PARTS=dashboard ... (only the dashboard; also: series, alarms)
 
 The data is written once with COPY (it bypasses the services and the audit trail: benchmark data only)
 and kept between runs; the roll-up is rebuilt from it once (`kpi_rollup --days 731` does the same).
@@ -41,6 +43,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+# BENCH_PARTS=dashboard runs only the dashboard part (the data and roll-up are kept between runs)
+ONLY = set(os.environ.get("BENCH_PARTS", "series,alarms,dashboard").split(","))
 N_INSPECTIONS = int(1_000_000 * SCALE)
 N_NCRS = int(50_000 * SCALE)
 N_SHIPMENTS = int(200_000 * SCALE)
@@ -173,9 +177,12 @@ def main():
         t0 = time.perf_counter()
         rows = engine.rollup_recent(days=DAYS + 1, sites=[site])
         print(f"roll-up backfill (once; then incremental): {rows:,} daily rows in {time.perf_counter() - t0:.1f} s")
-    t0 = time.perf_counter()
-    engine.rollup_recent(days=3, sites=[site])
-    print(f"periodic roll-up of the last 3 days, every KPI: {(time.perf_counter() - t0) * 1000:.0f} ms")
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE monitoring_kpidaily")  # as autovacuum would after such a load
+    if "series" in ONLY:
+        t0 = time.perf_counter()
+        engine.rollup_recent(days=3, sites=[site])
+        print(f"periodic roll-up of the last 3 days, every KPI: {(time.perf_counter() - t0) * 1000:.0f} ms")
 
     start = today - datetime.timedelta(days=DAYS)
     tz = engine.site_tz(site)
@@ -188,45 +195,97 @@ def main():
         ("ncr.count, one defect code, 24 months", "ncr.count", "defect_code", "MD-4"),
         ("complaint.ppm (ratio), site, 24 months", "complaint.ppm", "", None),
     ]
-    print("\nKPI series (monthly, 24 months)           roll-up                      naive over the raw records")
-    for label, key, dim, value in cases:
-        kpi = KPIS[key]
-        fast = timed(lambda k=kpi, d=dim, v=value: engine.series(k, site_ids=[site.pk], start=start, end=today, dim_key=d, dim_value=v), 10)  # fmt: skip
+    if "series" in ONLY:
+        print("\nKPI series (monthly, 24 months)           roll-up                      naive over the raw records")
+        for label, key, dim, value in cases:
+            kpi = KPIS[key]
+            fast = timed(lambda k=kpi, d=dim, v=value: engine.series(k, site_ids=[site.pk], start=start, end=today, dim_key=d, dim_value=v), 10)  # fmt: skip
 
-        def naive(k=kpi, d=dim, v=value):
-            for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
-                engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, dim_key=d if d in part.dimensions else "", dim_value=v, by_day=True, tz=tz)  # fmt: skip
+            def naive(k=kpi, d=dim, v=value):
+                for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
+                    engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, dim_key=d if d in part.dimensions else "", dim_value=v, by_day=True, tz=tz)  # fmt: skip
 
-        slow = timed(naive, 3)
-        print(summary(label, fast), "|", f"naive median {sorted(slow)[1]:9.1f} ms")
-    bd = timed(
-        lambda: engine.breakdown(KPIS["ipqc.fpy"], site_ids=[site.pk], start=start, end=today, dim_key="line"), 10
-    )
-    print(summary("ipqc.fpy by line (breakdown), 24 months", bd))
+            slow = timed(naive, 3)
+            print(summary(label, fast), "|", f"naive median {sorted(slow)[1]:9.1f} ms")
+        bd = timed(
+            lambda: engine.breakdown(KPIS["ipqc.fpy"], site_ids=[site.pk], start=start, end=today, dim_key="line"), 10
+        )
+        print(summary("ipqc.fpy by line (breakdown), 24 months", bd))
 
-    AlarmRule.objects.filter(site=site).count() >= 200 or _make_rules(site, qm, services)
-    for tick in (1, 2):
-        t0 = time.perf_counter()
-        result = services.alarm_rules_evaluate(site_ids=[site.pk])
-        print(f"alarm tick {tick}: {result['rules']} rules in {(time.perf_counter() - t0):.2f} s "
-              f"(raised {result['raised']}, resolved {result['resolved']}, failed {result['failed']})")  # fmt: skip
+    if "alarms" in ONLY:
+        AlarmRule.objects.filter(site=site).count() >= 200 or _make_rules(site, qm, services)
+        for tick in (1, 2):
+            t0 = time.perf_counter()
+            result = services.alarm_rules_evaluate(site_ids=[site.pk])
+            print(f"alarm tick {tick}: {result['rules']} rules in {(time.perf_counter() - t0):.2f} s "
+                  f"(raised {result['raised']}, resolved {result['resolved']}, failed {result['failed']})")  # fmt: skip
 
+    from django.core.cache import cache
     from django.test import Client
 
+    from monitoring import dashboard
     from monitoring.models import Objective
 
     if not Objective.objects.filter(site=site).exists():
         for i, key in enumerate(["iqc.ppm", "ipqc.fpy", "fqc.defect_rate", "ncr.count", "complaint.ppm"] * 2):
             services.objective_create(site=site, title=f"objective {i}", kpi=key, comparator="<=", target=100,
                                       year=today.year, owner=qm, user=qm)  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE monitoring_alarm")  # as autovacuum would after the ticks raised alarms
     client = Client()
     client.force_login(qm)
     first = client.get("/monitor/")
-    connection.queries_log.clear()  # with DEBUG on the log is capped: a full one would count nothing
-    with CaptureQueriesContext(connection) as q:
-        client.get("/monitor/")
-    samples = timed(lambda: client.get("/monitor/"), 10)
-    print(summary(f"dashboard, 10 objectives (HTTP {first.status_code}, {len(q.captured_queries)} queries)", samples))
+    print(f"\ndashboard (/monitor/, HTTP {first.status_code}): 10 objectives, 5 charts, open alarms")
+
+    def counted(prepare):
+        prepare()
+        connection.queries_log.clear()  # with DEBUG on the log is capped: a full one would count nothing
+        with CaptureQueriesContext(connection) as q:
+            r = client.get("/monitor/")
+        assert r.status_code == 200, r.status_code
+        return len(q.captured_queries), sum(1 for x in q.captured_queries if "monitoring_kpidaily" in x["sql"])
+
+    def cold():  # nothing cached (after a restart, a new month, a backfill)
+        cache.clear()
+
+    def new_minute():  # the common case on a busy plant: this month's figures moved, the past months did not
+        engine.rollup_changed(site.pk, today)
+
+    def warm():
+        pass
+
+    for label, prepare in (("cold: cache empty", cold), ("this month changed", new_minute), ("warm", warm)):
+        n, rollup_reads = counted(prepare)
+        samples = []
+        for _ in range(10):
+            prepare()
+            t0 = time.perf_counter()
+            client.get("/monitor/")
+            samples.append((time.perf_counter() - t0) * 1000)
+        print(summary(f"dashboard, {label} ({n} queries, {rollup_reads} on the roll-up)", samples))
+    inbox = timed(lambda: client.get("/inbox/"), 10)
+    print(summary("for scale: the inbox page (layout, short list)", inbox))
+    objectives = list(Objective.objects.filter(site=site, year=today.year))
+    figures = timed(lambda: dashboard.panel_sums([site.pk], objectives, today=today, use_cache=False), 10)
+    print(summary("its figures alone: one roll-up query", figures))
+
+    def naive():
+        """The same figures over the raw records: each chart's KPI and each objective, 12 months."""
+        start = dashboard.window_start(today)
+        begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+        for key in dashboard.SERIES:
+            k = KPIS[key]
+            for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
+                engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, by_day=True, tz=tz)
+        for key, dim in dashboard.BARS:
+            engine.raw_rows(KPIS[key], site_ids=[site.pk], start=begin, end=end, dim_key=dim)
+        for obj in objectives:
+            k = KPIS[obj.kpi]
+            for part in [KPIS[x] for x in k.ratio_of] if k.ratio_of else [k]:
+                engine.raw_rows(part, site_ids=[site.pk], start=begin, end=end, by_day=True, tz=tz)
+
+    slow = timed(naive, 3)
+    print(summary("the same figures naive, over the raw records", slow))
 
 
 def _make_rules(site, qm, services):

@@ -345,8 +345,9 @@ def effectiveness_check_record(
 
 @policy.door("capa.close")
 def capa_close(*, capa: Capa, user, reason: str = "") -> Capa:
-    """Close: only after the latest effectiveness check was recorded as effective."""
-    _may_edit(user, capa)
+    """Close: only after the latest effectiveness check was recorded as effective; by someone with the
+    site's authority for this decision (policy.DECISIONS "capa.close")."""
+    policy.check_decide(user, "capa.close", capa.site, what=capa.code)
     capa.refresh_from_db()
     _require(capa, "close", _("Only a CAPA awaiting its effectiveness check can be closed."))
     last = capa.effectiveness_checks.order_by("-scheduled_at", "-pk").first()

@@ -23,7 +23,7 @@ from nonconformance.models import Complaint, Ncr
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import services
@@ -149,6 +149,10 @@ def capa_create(request):
     return render(request, "capa/form.html", {"form": form, "title": _("Raise a CAPA")})
 
 
+def _verify_offer(user, capa) -> dict:
+    return policy.decision_offer(user, "capa.verify", capa.site, involved={"executed": capa.owner_id}, what=capa.code)
+
+
 @require("capa.view")
 @access_logged("capa.capa")
 def capa_detail(request, code):
@@ -170,7 +174,14 @@ def capa_detail(request, code):
         {
             "capa": capa,
             "may_edit": may_edit and capa.is_active,
-            "may_verify": policy.can(user, "capa.verify", capa.site) and user.pk != capa.owner_id,
+            # one offer per decision the CAPA's state allows: the form only to someone its door would let
+            "close_offer": policy.decision_offer(user, "capa.close", capa.site, what=capa.code)
+            if capa.status == CapaStatus.EFFECTIVENESS
+            else None,
+            "cancel_offer": policy.decision_offer(user, "capa.cancel", capa.site, what=capa.code)
+            if capa.status in (CapaStatus.OPEN, CapaStatus.IN_PROGRESS)
+            else None,
+            "verify_offer": _verify_offer(user, capa) if pending else None,
             "checks": [(c, check_sigs.get(str(c.pk))) for c in checks],
             "pending_check": pending,
             "readiness": services.capa_readiness(capa) if capa.status == CapaStatus.IN_PROGRESS else [],
@@ -272,11 +283,12 @@ def actions_close(request, code):
     )
 
 
-@require("capa.verify")
+@require_decision("capa.verify")
 def effectiveness_record(request, pk):
     check = get_object_or_404(EffectivenessCheck.objects.select_related("capa", "capa__site", "capa__owner"), pk=pk)
     capa = check.capa
-    require_site(request, "capa.verify", capa.site)
+    require_site(request, "capa.view", capa.site)
+    require_decision_site(request, "capa.verify", capa.site)
     form = EffectivenessForm(request.POST or None, request=request, meaning="verified")
     if request.method == "POST" and form.is_valid():
         try:
@@ -292,7 +304,11 @@ def effectiveness_record(request, pk):
         else:
             messages.success(request, _("Effectiveness check recorded."))
             return redirect(services.capa_url(capa))
-    return render(request, "capa/effectiveness.html", {"form": form, "check": check, "capa": capa})
+    return render(
+        request,
+        "capa/effectiveness.html",
+        {"form": form, "check": check, "capa": capa, "offer": _verify_offer(request.user, capa)},
+    )
 
 
 @require("capa.view")
@@ -307,9 +323,10 @@ def capa_close(request, code):
     )
 
 
-@require("capa.manage")
+@require_decision("capa.cancel")
 def capa_cancel(request, code):
-    capa = _capa(request, code, "capa.manage")
+    capa = _capa(request, code)
+    require_decision_site(request, "capa.cancel", capa.site)
     form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -324,7 +341,12 @@ def capa_cancel(request, code):
     return render(
         request,
         "capa/sign.html",
-        {"form": form, "title": _("Cancel %(code)s") % {"code": capa.code}, "back": services.capa_url(capa)},
+        {
+            "form": form,
+            "title": _("Cancel %(code)s") % {"code": capa.code},
+            "back": services.capa_url(capa),
+            "offer": policy.decision_offer(request.user, "capa.cancel", capa.site, what=capa.code),
+        },
     )
 
 

@@ -6,7 +6,8 @@ made by a job, never inside a web request.
 
 The request creates a queued job (one INSERT) and returns; `compliance.tasks.export_job_run` (Celery,
 or in-process when there is no REDIS_URL) fills it: CSV and XLSX row by row from a database iterator
-(bounded memory at any size), PDFs through the report's template with at most pdf_max_entries() rows.
+(bounded memory at any size); PDFs of the long tabular reports drawn as their entries are read
+(compliance.pdf_table, bounded memory, progress as rows are drawn), other PDFs through their template.
 """
 
 from __future__ import annotations
@@ -185,7 +186,12 @@ def _run_pdf(job: ExportJob, report, user) -> ExportJob:
 
     _set_progress(job.pk, 0, 1)
     pdf, stored, context = render_report_pdf(
-        key=job.key, params=job.params, language=job.language, user=user, with_context=True
+        key=job.key,
+        params=job.params,
+        language=job.language,
+        user=user,
+        with_context=True,
+        progress=lambda done, total: _set_progress(job.pk, done, total),
     )
     site_id = context.get("site_id")
     if site_id is not None and not may_request(user, report, site_id):

@@ -88,6 +88,29 @@ def _report_scope(report, user):
     return contextlib.nullcontext()
 
 
+def _html_pdf(report, context, resolved, title, number, generated_at, user, param_rows) -> tuple[bytes, str]:
+    """A report through its HTML template and WeasyPrint: (pdf bytes, content SHA-256 of its body text)."""
+    body = render_to_string(report.template, {**context, "report": report, "params": resolved})
+    content_sha = hashlib.sha256(_TAGS.sub(" ", body).strip().encode("utf-8")).hexdigest()
+    html = render_to_string(
+        "compliance/pdf/base.html",
+        {
+            "body": body,
+            "title": title,
+            "document_number": number,
+            "generated_at": generated_at,
+            "generated_by": _user_label(user),
+            "content_sha256": content_sha,
+            "checkpoint": checkpoint_footer(),
+            "language": translation.get_language(),
+            "site_name": settings.QMS_SITE_NAME,
+            "page_counter_css": page_counter_css(),
+            "param_rows": param_rows,
+        },
+    )
+    return html_to_pdf(html), content_sha
+
+
 def render_report_pdf(
     *,
     key: str,
@@ -96,9 +119,11 @@ def render_report_pdf(
     user=None,
     store: bool = True,
     with_context: bool = False,
+    progress=None,
 ):
     """Render a registered report. Returns (pdf_bytes, GeneratedReport | None), and the report's context
-    as a third item when `with_context` (export jobs read its site and whether the PDF was cut)."""
+    as a third item when `with_context` (export jobs read its site and whether the PDF was cut).
+    `progress(done, total)` is called as a long report's rows are drawn (export jobs show it)."""
     report = get_report(key)
     languages = [code for code, _name in settings.LANGUAGES]
     if language not in languages:
@@ -126,27 +151,24 @@ def render_report_pdf(
         title = str(context.get("title") or report.title)
         number = _document_number(report.document_prefix)
         generated_at = timezone.now()
-        body = render_to_string(report.template, {**context, "report": report, "params": resolved})
-        content_sha = hashlib.sha256(_TAGS.sub(" ", body).strip().encode("utf-8")).hexdigest()
         labels = {p.name: str(p.help or p.name) for p in report.params}
-        html = render_to_string(
-            "compliance/pdf/base.html",
-            {
-                "body": body,
-                "title": title,
-                "document_number": number,
-                "generated_at": generated_at,
-                "generated_by": _user_label(user),
-                "content_sha256": content_sha,
-                "checkpoint": checkpoint_footer(),
-                "language": language,
-                "site_name": settings.QMS_SITE_NAME,
-                "page_counter_css": page_counter_css(),
-                "param_rows": context.get("param_rows")
-                or [(labels.get(k, k).capitalize(), v) for k, v in resolved.items()],
-            },
-        )
-    pdf = html_to_pdf(html)
+        param_rows = context.get("param_rows") or [(labels.get(k, k).capitalize(), v) for k, v in resolved.items()]
+        if report.pdf is not None:
+            # Drawn in bounded memory while the rows are read (inside the language and the site scope).
+            from .pdf_table import Frame
+
+            frame = Frame(
+                title=title,
+                document_number=number,
+                generated_at_text=generated_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                generated_by=_user_label(user),
+                site_name=settings.QMS_SITE_NAME,
+                checkpoint=checkpoint_footer(),
+                param_rows=param_rows,
+            )
+            pdf, content_sha = report.pdf(context, frame, progress)
+        else:
+            pdf, content_sha = _html_pdf(report, context, resolved, title, number, generated_at, user, param_rows)
     effective = {k: str(v) for k, v in (context.get("effective_params") or resolved).items()}
     stored = None
     if store and report.regulated:

@@ -60,6 +60,9 @@ class Report:
     # For PDFs assembled from several sections (packs, bundles): run(job, user, progress) -> GeneratedReport,
     # called by the export job instead of rendering `template`; progress(done, total) reports the progress.
     run: Callable | None = None
+    # A long tabular report may draw its PDF itself in bounded memory instead of through `template`:
+    # pdf(context, frame, progress) -> (pdf bytes, content SHA-256); see compliance.pdf_table.
+    pdf: Callable | None = None
 
     @property
     def formats(self) -> list[str]:

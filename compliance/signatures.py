@@ -46,6 +46,7 @@ from qms.core.services import user_record_failed_attempt, user_record_success
 
 from . import audit_trail
 from .models import Signature, SignatureAttempt, SignatureMeaning
+from .signing_gates import signing_findings
 
 
 class SignatureRefused(DomainError):
@@ -208,6 +209,11 @@ def signature_record(
     if meaning not in SignatureMeaning.values:
         raise SignatureRefused(_("Unknown signature meaning “%(m)s”.") % {"m": meaning})
     user = credential.user
+    findings = signing_findings(meaning=meaning, instance=instance, signer=user)
+    refusals = [f.message for f in findings if f.block]
+    if refusals:
+        raise SignatureRefused(" ".join(refusals))
+    warnings = [f.message for f in findings if not f.block]
     with transaction.atomic(), audit_context(user=user, reason=reason):
         sig = Signature.objects.create(
             signer=user,
@@ -228,10 +234,37 @@ def signature_record(
                 "meaning": [None, meaning],
                 "signer": [None, user.get_username()],
                 "record_hash": [None, sig.record_hash],
+                **({"warnings": [None, warnings]} if warnings else {}),
             },
             reason=reason,
         )
+        if warnings:
+            _warn_signer(user, sig, instance, warnings)
+    sig.warnings = warnings
     return sig
+
+
+def _warn_signer(user, sig, instance, warnings) -> None:
+    """A pre-signature check warned: the signature stands; the signer reads why in the inbox."""
+    from qms.core.i18n import LazyFormat
+    from qms.core.models import Site
+    from qms.core.services import notification_send
+
+    from .audit_trail import site_of
+
+    site = Site.objects.filter(pk=site_of(instance)).first()
+    transaction.on_commit(
+        lambda: notification_send(
+            recipients=[user],
+            subject=LazyFormat(
+                gettext_lazy("Your signature on %(record)s was recorded with a warning"), record=str(instance)[:200]
+            ),
+            body="\n".join(warnings),
+            dedup_key=f"signature-warning:{sig.pk}",
+            site=site,
+            level="warning",
+        )
+    )
 
 
 def _failed(user, username_given: str, purpose: str, why: str) -> None:

@@ -88,6 +88,16 @@ class InspectionPlan(RegulatedModel):
     aql_minor = models.CharField(_("AQL minor"), max_length=8, blank=True)
     operation_name = models.CharField(_("operation"), max_length=120, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The controlled document (procedure, work instruction, specification) this plan implements.
+    # Not in signed_fields: linking a document is bookkeeping, it does not change what was approved.
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspection_plans",
+        verbose_name=_("controlled document"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

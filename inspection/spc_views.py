@@ -13,7 +13,7 @@ from compliance.signatures import signatures_with_validity_many
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 
 from . import spc
 from .forms import RULE_LABELS, ControlLimitsFreezeForm
@@ -65,11 +65,14 @@ def _chart_page(request, characteristic, form=None):
     if request.headers.get("HX-Request"):
         return render(request, "inspection/partials/_spc_chart.html", ctx)
     site = characteristic.plan.site
-    can_freeze = policy.can(request.user, "spc.freeze_limits", site) and not ctx["chart"].problem
+    # the form only for someone the door would let freeze; anyone else reads why not and who can
+    freeze_offer = policy.decision_offer(request.user, "spc.freeze", site, what=_("these control limits"))
+    can_freeze = freeze_offer["may"] and not ctx["chart"].problem
     ctx.update(
         {
             "form": form or (ControlLimitsFreezeForm(request=request, meaning="approved") if can_freeze else None),
             "can_freeze": can_freeze,
+            "freeze_offer": freeze_offer,
             "limit_signatures": _limit_signatures(ctx["chart"].limits),
             "report_url": reverse("compliance:report_pdf", args=["inspection.capability"])
             + f"?characteristic={characteristic.pk}",
@@ -84,11 +87,12 @@ def _limit_signatures(limits) -> list:
     return [(s, signed.get(s.pk, [])) for s in reversed(limits)]
 
 
-@require("spc.freeze_limits")
+@require_decision("spc.freeze")
 @require_POST
 @create_once
 def freeze(request, pk):
-    characteristic = _characteristic_or_404(request, pk, perm="spc.freeze_limits")
+    characteristic = _characteristic_or_404(request, pk)
+    require_decision_site(request, "spc.freeze", characteristic.plan.site)
     form = ControlLimitsFreezeForm(request.POST, request=request, meaning="approved")
     if not form.is_valid():
         return _chart_page(request, characteristic, form=form)

@@ -19,7 +19,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.numbers import parse_int_key
 from qms.core.uploads import file_response
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 
 from . import selectors, services
 from .forms import (
@@ -166,7 +166,16 @@ def plan_detail(request, pk, approve_form=None, char_form=None):
             "approve_form": approve_form or PlanApproveForm(request=request, meaning="approved"),
             "char_form": char_form or CharacteristicForm(),
             "can_edit": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status == "draft",
-            "can_approve": policy.can(request.user, "inspection.plan_approve", plan.site) and plan.status == "draft",
+            # the form only for someone the door would let approve; anyone else reads why not and who can
+            "approve_offer": policy.decision_offer(
+                request.user,
+                "plan.approve",
+                plan.site,
+                involved={"authored": plan.created_by_id},
+                what=_("this inspection plan"),
+            )
+            if plan.status == "draft"
+            else None,
             "can_version": policy.can(request.user, "inspection.plan_edit", plan.site) and plan.status != "draft",
         },
     )
@@ -234,7 +243,7 @@ def _detail_context(request, insp, *, complete_form=None, errors=None):
         "submission": uuid.uuid4(),
         "complete_form": complete_form or CompleteForm(request=request, meaning="approved"),
         "can_perform": insp.is_open and policy.can(request.user, "inspection.perform", insp.site),
-        "can_release": insp.lot_id is not None and policy.can(request.user, "inspection.release", insp.site),
+        "can_release": insp.lot_id is not None and policy.can_decide(request.user, "lot.release", insp.site),
         "signatures": signatures_with_validity(insp),
         "switching": switching,
         "switch_events": list(switching.events.select_related("inspection", "by")[:10]) if switching else [],
@@ -337,7 +346,7 @@ def complete(request, code):
     return render(request, "inspection/detail.html", _detail_context(request, insp, complete_form=form), status=400)
 
 
-@require("inspection.release")
+@require_decision("lot.release")
 def release(request, lot_code):
     from traceability.models import Lot
     from traceability.services import lot_release_reasons
@@ -345,7 +354,7 @@ def release(request, lot_code):
     lot = Lot.objects.select_related("part", "site", "supplier").filter(code=lot_code).first()
     if lot is None:
         raise Http404
-    require_site(request, "inspection.release", lot.site)
+    require_decision_site(request, "lot.release", lot.site)
     form = ReleaseForm(request.POST or None, request=request, meaning="released")
     if request.method == "POST" and form.is_valid():
         try:

@@ -17,7 +17,7 @@ DEMO_RULES = [
          cooldown_minutes=240),
     dict(name="IPQC pass rate < 95 % on a line today", kpi="ipqc.fpy", dim_key="line", window="today",
          window_size=1, comparator="<", threshold=95, min_denominator=2, severity="critical",
-         recipient_roles="production_supervisor", action="line_stop", evaluate_on_event=True, cooldown_minutes=120),
+         recipient_roles="production_supervisor,quality_manager", action="line_stop", evaluate_on_event=True, cooldown_minutes=120),
     dict(name="Supplier incoming ppm > 500 this month", kpi="iqc.ppm", dim_key="supplier", window="month",
          window_size=1, comparator=">", threshold=500, severity="warning", recipient_roles="sqe", action="notify",
          cooldown_minutes=1440),

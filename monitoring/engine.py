@@ -6,11 +6,13 @@ the records of the window, longer ones the roll-up for past days plus today's re
 from __future__ import annotations
 
 import datetime
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import F, FloatField, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
@@ -72,6 +74,8 @@ def base_queryset(kpi: Kpi, *, site_ids):
     qs = model._default_manager.filter(**kpi.filters)
     if kpi.excludes:
         qs = qs.exclude(**kpi.excludes)
+    if kpi.condition is not None:
+        qs = qs.filter(kpi.condition())
     return qs.filter(**{f"{kpi.site_field}__in": list(site_ids)})
 
 
@@ -118,6 +122,19 @@ def stored_kpis() -> list[Kpi]:
     return [k for k in KPIS.values() if k.ratio_of is None]
 
 
+def version_key(site_id: int, *, past: bool = False) -> str:
+    return f"monitoring:rollup-version:{'past:' if past else ''}{site_id}"
+
+
+def rollup_changed(site_id: int, day_from: datetime.date | None = None) -> None:
+    """The roll-up rewrote days of a site from `day_from` on: the dashboard's cached figures of the site are
+    stale; those of the months before this one only when a day of theirs was rewritten."""
+    stamp = time.time_ns()
+    cache.set(version_key(site_id), stamp, None)
+    if day_from is None or day_from < timezone.localdate().replace(day=1):
+        cache.set(version_key(site_id, past=True), stamp, None)
+
+
 def rollup(*, kpi: Kpi, site, day_from: datetime.date, day_to: datetime.date) -> int:
     """Recompute the daily roll-up of one KPI at one site for [day_from, day_to]: idempotent (the days are
     replaced), so a retried or repeated job, or a late correction of a record, leaves the right numbers."""
@@ -141,6 +158,9 @@ def rollup(*, kpi: Kpi, site, day_from: datetime.date, day_to: datetime.date) ->
     with transaction.atomic():
         KpiDaily.objects.filter(kpi=kpi.key, site_id=site.pk, day__gte=day_from, day__lte=day_to).delete()
         KpiDaily.objects.bulk_create(new, batch_size=2000)
+        # now (a reader inside this transaction) and after commit (a reader that cached the old figures)
+        rollup_changed(site.pk, day_from)
+        transaction.on_commit(lambda: rollup_changed(site.pk, day_from))
     return len(new)
 
 

@@ -3,12 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import SignatureForm
 from qms.core.kpis import kpis_sorted
+from qms.core.models import User
 
 from .models import AlarmAction, Comparator, Dimension, Period, Severity, WindowKind
 
 
 def kpi_choices():
-    return [(k.key, f"{k.label} ({k.unit})") for k in kpis_sorted()]
+    return [(k.key, f"{k.label} ({k.unit_label})") for k in kpis_sorted()]
 
 
 class ObjectiveForm(forms.Form):
@@ -21,7 +22,7 @@ class ObjectiveForm(forms.Form):
     target = forms.FloatField(label=_("Target"))
     period = forms.ChoiceField(label=_("Period"), choices=Period.choices)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
-    owner = forms.CharField(label=_("Owner (username)"))
+    owner = forms.ChoiceField(label=_("Owner"))
     review_every_months = forms.IntegerField(label=_("Review every (months)"), min_value=1, initial=3)
     escalate_after_periods = forms.IntegerField(label=_("Escalate after (periods off track)"), min_value=1, initial=2)
 
@@ -29,6 +30,13 @@ class ObjectiveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [(s.pk, str(s)) for s in sites]
         self.fields["kpi"].choices = kpi_choices()
+        # people working at these sites (the service checks the owner works at the objective's site)
+        people = (
+            User.objects.filter(memberships__site__in=list(sites), memberships__is_active=True, is_active=True)
+            .distinct()
+            .order_by("display_name", "username")
+        )
+        self.fields["owner"].choices = [("", "—")] + [(u.username, f"{u.printed_name} ({u.username})") for u in people]
 
 
 class RuleForm(forms.Form):

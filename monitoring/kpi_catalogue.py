@@ -4,10 +4,12 @@ Each entry is one `qms.core.kpis.Kpi`; a domain may register more in its own App
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, FloatField, Q, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
+from qms.core.i18n import LazyFormat
 from qms.core.kpis import HIGHER, LOWER, Kpi, register_kpi
 
 COMPLETED = {"status__in": ["accepted", "rejected"]}
@@ -43,11 +45,14 @@ def _inspection_kpis():
             Kpi(
                 key=f"{stage.lower()}.fpy",
                 label=label,
-                definition=_(
-                    "Share of %(stage)s inspections accepted at the first attempt (re-inspections left out), "
-                    "on the day they were completed."
-                )
-                % {"stage": stage},
+                # rendered in the reader's language (a lazy string formatted here would be frozen in English)
+                definition=LazyFormat(
+                    _(
+                        "Share of %(stage)s inspections accepted at the first attempt (re-inspections left out), "
+                        "on the day they were completed."
+                    ),
+                    stage=stage,
+                ),
                 unit="%",
                 better=HIGHER,
                 model=INSPECTION,
@@ -135,6 +140,17 @@ def _inspection_kpis():
     )
 
 
+def _cost_at_execution():
+    """The standard cost of the line's part in force when the line was executed (None: not known)."""
+    from qms.core.models import PartCost
+
+    return Subquery(
+        PartCost.objects.filter(part_id=OuterRef("disposition__ncr__part_id"), valid_from__lte=OuterRef("executed_at"))
+        .order_by("-valid_from", "-pk")
+        .values("standard_cost")[:1]
+    )
+
+
 def _ncr_kpis():
     dims = {
         "part": "part__number",
@@ -200,10 +216,12 @@ def _ncr_kpis():
             order=32,
         )
     )
-    for kind, label, definition, order in [
-        ("scrap", _("Scrap quantity"), _("Quantity scrapped by executed MRB dispositions."), 33),
-        ("rework", _("Rework quantity"), _("Quantity reworked by executed MRB dispositions."), 35),
-    ]:
+    for kind, label, cost_label, unpriced_label, definition, order in [
+        ("scrap", _("Scrap quantity"), _("Scrap cost"), _("Scrap not priced (no standard cost)"),
+         _("Quantity scrapped by executed MRB dispositions."), 33),
+        ("rework", _("Rework quantity"), _("Rework cost"), _("Rework not priced (no standard cost)"),
+         _("Quantity reworked by executed MRB dispositions."), 36),
+    ]:  # fmt: skip
         line_common = dict(
             model="nonconformance.DispositionLine",
             time_field="executed_at",
@@ -229,15 +247,34 @@ def _ncr_kpis():
         register_kpi(
             Kpi(
                 key=f"{kind}.cost",
-                label=_("%(what)s cost") % {"what": label},
-                definition=_("Executed quantity × the NCR's unit value (standard cost)."),
+                label=cost_label,
+                definition=_(
+                    "Executed quantity × the part's standard cost in force when the disposition was carried out "
+                    "(master data, in the installation's currency). A part with no standard cost then is not "
+                    "priced: its quantity is left out of the cost and counted apart as “not priced”."
+                ),
                 unit="cost",
                 better=LOWER,
                 numerator=lambda: Coalesce(
-                    Sum(F("executed_quantity") * F("disposition__ncr__unit_value"), output_field=FloatField()),
-                    Value(0.0),
+                    Sum(F("executed_quantity") * _cost_at_execution(), output_field=FloatField()), Value(0.0)
                 ),
                 order=order + 1,
+                **line_common,
+            )
+        )
+        register_kpi(
+            Kpi(
+                key=f"{kind}.unpriced",
+                label=unpriced_label,
+                definition=_(
+                    "Quantity of parts that had no standard cost when the disposition was carried out: it is "
+                    "not in the cost. Set the standard cost in master data and rebuild the roll-up to price it."
+                ),
+                unit="qty",
+                better=LOWER,
+                numerator=_qty("executed_quantity"),
+                condition=lambda: IsNull(_cost_at_execution(), True),
+                order=order + 2,
                 **line_common,
             )
         )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qms.core.audit import RegulatedModel
+from qms.core.kpis import get_kpi
 from qms.core.models import Role, Site
 from qms.core.scoping import site_scoped_manager
 
@@ -174,6 +175,17 @@ class AlarmRule(RegulatedModel):
     def roles(self) -> list[str]:
         return [r.strip() for r in self.recipient_roles.split(",") if r.strip()]
 
+    @property
+    def kpi_label(self):
+        kpi = get_kpi(self.kpi)
+        return kpi.label if kpi else self.kpi
+
+    @property
+    def recipient_labels(self) -> str:
+        """The recipients' roles as the reader names them."""
+        labels = dict(Role.choices)
+        return ", ".join(str(labels.get(r, r)) for r in self.roles)
+
 
 class AlarmStatus(models.TextChoices):
     RAISED = "raised", _("Raised")
@@ -225,7 +237,13 @@ class Alarm(RegulatedModel):
                 name="uniq_open_alarm_per_rule_scope",
             )
         ]
-        indexes = [models.Index(fields=["site", "status"])]
+        indexes = [
+            models.Index(fields=["site", "status"]),
+            # the dashboard's "open alarms, newest first" (a busy plant keeps many resolved ones)
+            models.Index(
+                fields=["site", "-raised_at"], condition=~models.Q(status="resolved"), name="alarm_open_recent_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.code

@@ -68,6 +68,11 @@ def build_review_pack(params: dict, user) -> dict:
         .annotate(n=Count("pk"))
         .order_by("status")
     )
+    # statuses as the reader says them (the pack is printed in English or Chinese), not their codes
+    for rows, model in ((ncr_status, Ncr), (capa_status, Capa)):
+        labels = dict(model._meta.get_field("status").flatchoices)
+        for row in rows:
+            row["label"] = labels.get(row["status"], row["status"])
     suppliers = engine.breakdown(get_kpi("iqc.ppm"), site_ids=site_ids, start=start, end=end, dim_key="supplier")
     complaints = engine.breakdown(
         get_kpi("complaint.count"), site_ids=site_ids, start=start, end=end, dim_key="customer"

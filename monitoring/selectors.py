@@ -126,10 +126,11 @@ def objective_progress(obj: Objective, *, today=None, sums=None) -> Progress:
     return Progress(obj, label, start, end, actual, forecast, ytd, _status(kpi, obj, forecast))
 
 
-def objectives_progress(objectives, *, today=None) -> list[Progress]:
+def objectives_progress(objectives, *, today=None, sums=None) -> list[Progress]:
     today = today or timezone.localdate()
     objectives = list(objectives)
-    sums = objective_sums(objectives, today=today)
+    if sums is None:
+        sums = objective_sums(objectives, today=today)
     return [objective_progress(o, today=today, sums=sums) for o in objectives]
 
 

@@ -185,7 +185,7 @@ def objective_reminders_send(*, today=None) -> int:
             continue
         link = reverse("monitoring:objective", args=[obj.pk])
         kpi = get_kpi(obj.kpi)
-        actual = "—" if progress.actual is None else f"{progress.actual:.4g} {kpi.unit}"
+        actual = "—" if progress.actual is None else f"{progress.actual:.4g} {kpi.unit_label}"
         sent += len(
             notification_send(
                 recipients=[obj.owner],
@@ -473,6 +473,9 @@ def alarm_raise(*, rule: AlarmRule, scope: str, value, window, now=None) -> Alar
             ),
             body=alarm.action_reference or alarm.action_error,
         )
+        from .signals import alarm_raised
+
+        transaction.on_commit(lambda: alarm_raised.send(sender=Alarm, alarm=alarm))
     return alarm
 
 

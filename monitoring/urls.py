@@ -5,7 +5,7 @@ from . import views
 app_name = "monitoring"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", views.dashboard_view, name="dashboard"),
     path("trends/", views.trends, name="trends"),
     path("records/", views.records, name="records"),
     path("objectives/new/", views.objective_create, name="objective_create"),

@@ -9,8 +9,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -21,10 +23,9 @@ from qms.core.kpis import get_kpi, kpis_sorted
 from qms.core.models import Site, User
 from qms.core.views_auth import require, require_site
 
-from . import csvio, engine, selectors, services
+from . import csvio, dashboard, engine, selectors, services
 from .forms import AckForm, CsvImportForm, ObjectiveForm, ResolveForm, ReviewForm, RuleForm
 
-CHART_CACHE_SECONDS = 300
 LIGHT = {"green": "pill-ok", "amber": "pill-warn", "red": "pill-bad", "grey": ""}
 
 
@@ -58,7 +59,7 @@ def _chart(kpi, points, site_ids, dim_key="", dim_value=None) -> dict:
 
     return _with_rows(
         {
-            "label": f"{kpi.label} ({kpi.unit})",
+            "label": f"{kpi.label} ({kpi.unit_label})",
             "labels": [p.period.strftime("%Y-%m") for p in points],
             "values": [None if p.value is None else round(p.value, 4) for p in points],
             "urls": [link(p) for p in points],
@@ -75,7 +76,7 @@ def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
     return _with_rows(
         {
             "type": "bar",
-            "label": f"{kpi.label} ({kpi.unit})",
+            "label": f"{kpi.label} ({kpi.unit_label})",
             "labels": [d or "—" for d, _p in items],
             "values": [None if p.value is None else round(p.value, 4) for _d, p in items],
             "urls": [link(d) for d, _p in items],
@@ -83,37 +84,60 @@ def _bar(kpi, items, site_ids, dim_key, start, end) -> dict:
     )
 
 
+def _unpriced_note(key, sums, site_ids, start, today):
+    """Beside a cost chart: the quantity left out of it for want of a standard cost, with its records."""
+    other = dashboard.UNPRICED.get(key)
+    if not other:
+        return None
+    qty = sum(n for (k, dk, _dv, _m), (n, _d) in sums.items() if k == other and dk == "")
+    if not qty:
+        return None
+    url = (
+        reverse("monitoring:records")
+        + f"?kpi={other}&start={start}&end={today}"
+        + "".join(f"&site={s}" for s in site_ids[:1] if len(site_ids) == 1)
+    )
+    return {"quantity": qty, "url": url}
+
+
 @require("portal.view")
-def dashboard(request):
-    """The management view: objectives with traffic lights, open alarms, the main trends (phone-ready)."""
+def dashboard_view(request):
+    """The management view: objectives with traffic lights, open alarms, the main trends (phone-ready).
+    A constant number of queries: the figures come from one roll-up query, cached per site (dashboard.py)."""
     today = timezone.localdate()
     site_ids = _site_ids(request)
-    start = engine.add_months(today.replace(day=1), -11)
     objectives = list(selectors.objectives_for(request.user, year=today.year).filter(site_id__in=site_ids))
-    progress = selectors.objectives_progress(objectives, today=today)
-    # Monthly trends move when the roll-up is recomputed: cached for a few minutes per sites and language.
-    cache_key = f"monitoring:dash:{today}:{get_language()}:{','.join(map(str, sorted(site_ids)))}"
-    charts = cache.get(cache_key)
-    if charts is None:
+    panel = dashboard.panel_sums(site_ids, objectives, today=today)
+    sums, start = panel["all"], panel["start"]
+    progress = selectors.objectives_progress(objectives, today=today, sums=dashboard.objective_sums(panel))
+    sites = _sites(request.user)
+    # The charts are the same for everyone looking at the same figures in the same language: rendered once.
+    charts_key = f"monitoring:charts:{panel['token']}:{get_language()}:{','.join(map(str, site_ids))}"
+    charts_html = cache.get(charts_key)
+    if charts_html is None:
         charts = []
-        for key in ("iqc.ppm", "complaint.ppm", "scrap.cost"):
+        for key in dashboard.SERIES:
             kpi = get_kpi(key)
-            charts.append(_chart(kpi, engine.series(kpi, site_ids=site_ids, start=start, end=today), site_ids))
-        for key, dim in (("ipqc.fpy", "line"), ("ncr.count", "defect_code")):
+            chart = _chart(kpi, dashboard.series_points(key, sums, start, today), site_ids)
+            chart["unpriced"] = _unpriced_note(key, sums, site_ids, start, today)
+            charts.append(chart)
+        for key, dim in dashboard.BARS:
             kpi = get_kpi(key)
-            items = engine.breakdown(kpi, site_ids=site_ids, start=start, end=today, dim_key=dim, limit=10)
-            charts.append(_bar(kpi, items, site_ids, dim, start, today))
-        cache.set(cache_key, charts, CHART_CACHE_SECONDS)
+            charts.append(_bar(kpi, dashboard.bar_items(key, dim, sums, start), site_ids, dim, start, today))
+        charts_html = render_to_string("monitoring/_charts.html", {"charts": charts})
+        cache.set(charts_key, charts_html, dashboard.CACHE_SECONDS)
     return render(
         request,
         "monitoring/dashboard.html",
         {
             "progress": [(p, LIGHT[p.status]) for p in progress],
             "alarms": list(selectors.alarms_for(request.user, open_only=True).filter(site_id__in=site_ids)[:20]),
-            "charts": charts,
-            "sites": _sites(request.user),
+            "charts_html": mark_safe(charts_html),  # noqa: S308 - rendered by our own template just above
+            "sites": sites,
             "may_manage": policy.can(request.user, "objectives.manage"),
             "may_rules": policy.can(request.user, "alarms.manage"),
+            "may_pack": policy.can(request.user, "reports.export"),
+            "pack_site": next((s.code for s in sites if len(site_ids) == 1 and s.pk == site_ids[0]), ""),
         },
     )
 

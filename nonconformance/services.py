@@ -567,9 +567,9 @@ def disposition_submit(*, ncr: Ncr, user, reason: str = "") -> Disposition:
 def mrb_roles_user_may_sign(user, disposition: Disposition) -> list[str]:
     """MRB roles still open in this round that this user could sign (for the page)."""
     ncr = disposition.ncr
-    if disposition.status != DispositionStatus.IN_REVIEW or not policy.can(user, "mrb.sign", ncr.site):
+    if disposition.status != DispositionStatus.IN_REVIEW:
         return []
-    if ncr.created_by_id == user.pk:
+    if not policy.can_decide(user, "mrb.sign", ncr.site, involved={"authored": ncr.created_by_id}):
         return []
     decided = {d.mrb_role: d for d in disposition.decisions.all() if d.round == disposition.round}
     if any(d.reviewer_id == user.pk for d in decided.values()):
@@ -785,7 +785,9 @@ def _create_reinspection(*, lot, ncr: Ncr, user) -> str:
     return getattr(inspection, "code", None) or str(inspection.pk)
 
 
-def _ncr_involvement(ncr: Ncr) -> dict:
+def ncr_involvement(ncr: Ncr) -> dict:
+    """The parts people played in the NCR (policy.check_segregation): who raised it, who carried out one of
+    its disposition lines. Each decision's barred parts (policy.DECISIONS) pick what bars a person."""
     executed = set(
         DispositionLine.objects.filter(disposition__ncr=ncr, executed_by__isnull=False).values_list(
             "executed_by_id", flat=True
@@ -794,12 +796,19 @@ def _ncr_involvement(ncr: Ncr) -> dict:
     return {"authored": ncr.created_by_id, "executed": executed}
 
 
+def ncr_decision_offer(user, decision: str, ncr: Ncr, *, involved: dict | None = None) -> dict:
+    """What the NCR's pages show for `decision`: the form only to someone its door would let take it."""
+    return policy.decision_offer(
+        user, decision, ncr.site, involved=ncr_involvement(ncr) if involved is None else involved, what=ncr.code
+    )
+
+
 @policy.door("ncr.verify")
 def ncr_verify(*, ncr: Ncr, user, credential, reason: str = "") -> Ncr:
     """Verify the disposition was carried out (e-signed), by someone who neither raised the NCR nor
     carried out any of its disposition lines."""
     credential_check_owner(user=user, credential=credential)
-    policy.check_decide(user, "ncr.verify", ncr.site, involved=_ncr_involvement(ncr), what=ncr.code)
+    policy.check_decide(user, "ncr.verify", ncr.site, involved=ncr_involvement(ncr), what=ncr.code)
     disposition = Disposition.objects.filter(ncr=ncr).first()
     if disposition is None:
         raise DomainError(_("Only a dispositioned NCR can be verified."))
@@ -822,7 +831,7 @@ def ncr_verify(*, ncr: Ncr, user, credential, reason: str = "") -> Ncr:
 def ncr_close(*, ncr: Ncr, user, reason: str = "") -> Ncr:
     """Close a verified NCR and lift its holds (they follow the NCR), not by whoever carried out its
     disposition."""
-    policy.check_decide(user, "ncr.close", ncr.site, involved=_ncr_involvement(ncr), what=ncr.code)
+    policy.check_decide(user, "ncr.close", ncr.site, involved=ncr_involvement(ncr), what=ncr.code)
     with transaction.atomic(), audit_context(user=user, reason=reason or _("NCR closed")):
         locked = Ncr.objects.select_for_update().get(pk=ncr.pk)
         _require(locked, "close", _("Only a verified NCR can be closed."))

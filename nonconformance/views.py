@@ -22,7 +22,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.uploads import file_response
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import selectors, services
@@ -188,6 +188,22 @@ def ncr_detail(request, code):
     disposition = selectors.disposition_for(ncr)
     user = request.user
     may_manage = policy.can(user, "ncr.manage", ncr.site)
+    # one offer per decision the NCR's state allows: the form only to someone its door would let take it
+    involved = services.ncr_involvement(ncr)
+    relevant = {
+        "ncr.cancel": ncr.status in ("open", "containment", "mrb_review"),
+        "ncr.verify": ncr.status == "dispositioned",
+        "ncr.close": ncr.status == "verified",
+        "mrb.sign": disposition is not None and disposition.status == DispositionStatus.IN_REVIEW,
+        "disposition.execute": disposition is not None
+        and disposition.status == DispositionStatus.APPROVED
+        and ncr.status == "dispositioned",
+    }
+    offers = {
+        key.replace(".", "_"): services.ncr_decision_offer(user, key, ncr, involved=involved)
+        for key, shown in relevant.items()
+        if shown
+    }
     ctx = {
         "ncr": ncr,
         "disposition": disposition,
@@ -197,6 +213,7 @@ def ncr_detail(request, code):
         if disposition and disposition.status == DispositionStatus.DRAFT
         else [],
         "may_manage": may_manage,
+        "offers": offers,
         "may_sign_roles": services.mrb_roles_user_may_sign(user, disposition) if disposition else [],
         "required_roles": _role_labels(disposition.required_roles) if disposition else [],
         "signatures": signatures_with_validity(ncr),
@@ -373,9 +390,10 @@ def disposition_submit(request, code):
     )
 
 
-@require("mrb.sign")
+@require_decision("mrb.sign")
 def mrb_decide(request, code):
-    ncr = _ncr(request, code, "mrb.sign")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "mrb.sign", ncr.site)
     disposition = selectors.disposition_for(ncr)
     if disposition is None:
         raise Http404(code)
@@ -406,17 +424,19 @@ def mrb_decide(request, code):
             "lines": lines,
             "form": form,
             "roles": roles,
+            "offer": services.ncr_decision_offer(request.user, "mrb.sign", ncr),
             "required_roles": _role_labels(disposition.required_roles),
         },
     )
 
 
-@require("ncr.manage")
+@require_decision("disposition.execute")
 @require_POST
 def disposition_line_execute(request, pk):
     line = get_object_or_404(DispositionLine.objects.select_related("disposition__ncr__site"), pk=pk)
     ncr = line.disposition.ncr
-    require_site(request, "ncr.manage", ncr.site)
+    require_site(request, "ncr.view", ncr.site)
+    require_decision_site(request, "disposition.execute", ncr.site)
     form = ExecuteForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
@@ -437,7 +457,7 @@ def disposition_line_execute(request, pk):
     )
 
 
-def _signed_step(request, ncr, *, meaning, title, call, success, require_reason=False):
+def _signed_step(request, ncr, *, decision, meaning, title, call, success, require_reason=False):
     form = SignatureForm(request.POST or None, request=request, meaning=meaning, require_reason=require_reason)
     if request.method == "POST" and form.is_valid():
         try:
@@ -447,15 +467,18 @@ def _signed_step(request, ncr, *, meaning, title, call, success, require_reason=
         else:
             messages.success(request, success)
             return redirect(services.ncr_url(ncr))
-    return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr})
+    offer = services.ncr_decision_offer(request.user, decision, ncr)
+    return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr, "offer": offer})
 
 
-@require("ncr.manage")
+@require_decision("ncr.verify")
 def ncr_verify(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.verify", ncr.site)
     return _signed_step(
         request,
         ncr,
+        decision="ncr.verify",
         meaning="verified",
         title=_("Verify the disposition of %(code)s") % {"code": ncr.code},
         call=lambda f: services.ncr_verify(
@@ -465,12 +488,14 @@ def ncr_verify(request, code):
     )
 
 
-@require("ncr.manage")
+@require_decision("ncr.cancel")
 def ncr_cancel(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.cancel", ncr.site)
     return _signed_step(
         request,
         ncr,
+        decision="ncr.cancel",
         meaning="rejected",
         title=_("Cancel %(code)s") % {"code": ncr.code},
         call=lambda f: services.ncr_cancel(
@@ -481,10 +506,11 @@ def ncr_cancel(request, code):
     )
 
 
-@require("ncr.manage")
+@require_decision("ncr.close")
 @require_POST
 def ncr_close(request, code):
-    ncr = _ncr(request, code, "ncr.manage")
+    ncr = _ncr(request, code)
+    require_decision_site(request, "ncr.close", ncr.site)
     return run_and_redirect(
         request,
         services.ncr_url(ncr),
@@ -561,6 +587,9 @@ def complaint_detail(request, code):
             "related": related_records(complaint),
             "actions": actions_for(user, complaint),
             "may_manage": policy.can(user, "complaints.manage", complaint.site),
+            "cancel_offer": policy.decision_offer(user, "complaint.cancel", complaint.site)
+            if complaint.is_open
+            else None,
             "may_ncr": policy.can(user, "ncr.create", complaint.site),
             "may_recall": policy.can(user, "recall.manage", complaint.site),
             "signatures": signatures_with_validity(complaint),
@@ -614,10 +643,11 @@ def complaint_close(request, code):
     )
 
 
-@require("complaints.manage")
+@require_decision("complaint.cancel")
 def complaint_cancel(request, code):
     """Cancel an open complaint (recorded in error, withdrawn by the customer): a reason and an e-signature."""
-    complaint = _complaint(request, code, "complaints.manage")
+    complaint = _complaint(request, code)
+    require_decision_site(request, "complaint.cancel", complaint.site)
     if not complaint.is_open:
         messages.error(request, _("Only an open complaint can be cancelled."))
         return redirect(services.complaint_url(complaint))
@@ -632,7 +662,10 @@ def complaint_cancel(request, code):
         else:
             messages.success(request, _("Complaint %(code)s cancelled.") % {"code": complaint.code})
             return redirect(services.complaint_url(complaint))
-    return render(request, "nonconformance/complaint_cancel.html", {"form": form, "complaint": complaint})
+    offer = policy.decision_offer(request.user, "complaint.cancel", complaint.site)
+    return render(
+        request, "nonconformance/complaint_cancel.html", {"form": form, "complaint": complaint, "offer": offer}
+    )
 
 
 @require("complaints.manage")

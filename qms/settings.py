@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_fsm",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
     # Bottom to top, as the layers in shared/DESIGN.md.
     "qms.core",
     "compliance",
@@ -250,8 +253,40 @@ CONTENT_SECURITY_POLICY = os.environ.get(
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 
+# Integration API (api/, docs/integration.md): DRF with token service accounts, problem details, per-token
+# throttling. Browser sessions may read the API (the docs page's "try it"); writes need a token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication", "api.auth.SessionReadAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DeclaredPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_THROTTLE_RATE", "6000/min")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "QMS Portal integration API",
+    "DESCRIPTION": "REST API v1 for MES, ERP, WMS, SCM and CRM. See docs/integration.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problem_responses"],
+}
+# A webhook subscription is disabled after this many consecutive failed deliveries (its owner is told).
+API_WEBHOOK_MAX_FAILURES = int(os.environ.get("API_WEBHOOK_MAX_FAILURES", "10"))
+API_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS", "5"))
+
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
+# Currency of parts' standard costs (scrap and rework cost KPIs): one per installation, ISO 4217 code.
+QMS_CURRENCY = os.environ.get("QMS_CURRENCY", "CNY")
 QMS_SITE_NAME = os.environ.get("QMS_SITE_NAME", "QMS Portal")
 # Hours an inspection has before it is overdue, from the lot's receipt (IQC) or its creation (FAI, FQC);
 # IPQC checks are due at their schedule's time.
@@ -260,9 +295,10 @@ QMS_INSPECTION_DUE_HOURS = {
     "FAI": int(os.environ.get("QMS_FAI_DUE_HOURS", "2")),
     "FQC": int(os.environ.get("QMS_FQC_DUE_HOURS", "8")),
 }
-# Exports: a PDF lists at most this many entries (CSV/XLSX have no limit); a person runs at most this many
+# Exports: a PDF lists at most this many entries, a safety net far above what a reader pages through (the
+# audit-trail and access-log PDFs are drawn in bounded memory, ~3 ms per entry; CSV/XLSX have no limit); a person runs at most this many
 # exports at once; without a worker (no REDIS_URL) an export runs in a thread beside the request.
-QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "500"))
+QMS_PDF_MAX_ENTRIES = int(os.environ.get("QMS_PDF_MAX_ENTRIES", "100000"))
 QMS_MAX_ACTIVE_EXPORTS = int(os.environ.get("QMS_MAX_ACTIVE_EXPORTS", "2"))
 QMS_EXPORTS_IN_THREAD = not REDIS_URL
 

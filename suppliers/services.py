@@ -91,6 +91,30 @@ def check_supplier_perm(user, perm: str, supplier) -> None:
     policy.check(user, perm, site_ids[0] if site_ids else -1)
 
 
+def decision_site(user, decision: str, supplier):
+    """The plant a decision on a supplier is taken at (a supplier serves several): the first of its sites
+    where `user` holds the authority for `decision` (the site's own table, qms.core.policy), else its first
+    site, whose refusal then names who can act. Pages and doors ask this one function, so they agree."""
+    sites = list(supplier.sites.all())
+    for s in sites:
+        if policy.can_decide(user, decision, s):
+            return s
+    return sites[0] if sites else None
+
+
+def decision_offer(user, decision: str, supplier, *, involved: dict | None = None, what: str = "") -> dict:
+    """What a supplier page shows for `decision` (policy.decision_offer at the decision's site)."""
+    return policy.decision_offer(
+        user, decision, decision_site(user, decision, supplier), involved=involved or {}, what=what
+    )
+
+
+def supplier_involvement(supplier, action: str) -> dict:
+    """The parts played that bar a person from this supplier decision: approving, approving conditionally
+    or reinstating is not for whoever created the supplier; suspending or disqualifying is for anyone."""
+    return {"authored": supplier.created_by_id} if action in SUPPLIER_SEGREGATED_ACTIONS else {}
+
+
 def _signing_role(user, perm: str, supplier) -> str:
     allowed = policy.PERMISSIONS[perm]
     held = set()
@@ -209,6 +233,8 @@ SUPPLIER_DECISIONS = {
     "requalify": ("reviewed", gettext_lazy("put under evaluation again")),
 }
 
+# Decisions not taken by whoever created the supplier (segregation of duties, DECISIONS "supplier.decide").
+SUPPLIER_SEGREGATED_ACTIONS = ("approve", "approve_conditionally", "reinstate")
 
 # Button labels of the decisions (imperative).
 SUPPLIER_DECISION_BUTTONS = {
@@ -232,7 +258,8 @@ def _supplier_decide(
 ) -> SupplierStatusChange:
     meaning, verb = SUPPLIER_DECISIONS[action]
     reason = _require_reason(reason)
-    check_supplier_perm(user, "suppliers.approve", supplier)
+    site = decision_site(user, "supplier.decide", supplier)
+    policy.check_decide(user, "supplier.decide", site)
     _check_credential(credential, user)
     if action not in supplier_available_decisions(supplier):
         raise DomainError(
@@ -262,13 +289,13 @@ def _supplier_decide(
         if until > _today(on) + datetime.timedelta(days=366):
             raise DomainError(_("A conditional approval may last at most one year."), field="until")
     # Segregation of duties: whoever created the supplier does not approve (or reinstate) it.
-    if action in ("approve", "approve_conditionally", "reinstate"):
+    if action in SUPPLIER_SEGREGATED_ACTIONS:
         policy.check_segregation(
             user,
             decision="supplier.decide",
-            involved={"authored": supplier.created_by_id},
+            involved=supplier_involvement(supplier, action),
             what=_("supplier %(c)s") % {"c": supplier.code},
-            site=(_site_ids(supplier) or [None])[0],
+            site=site,
         )
     role = _signing_role(user, "suppliers.approve", supplier)
     with transaction.atomic(), audit_context(user=user, reason=reason):
@@ -412,13 +439,12 @@ def certificate_accept(*, certificate, user, comment: str = "", on=None) -> Cert
     """The reviewer confirms the certificate is genuine and fits; it then counts in the checklist, older
     certificates of the same type are superseded, and an automatic suspension it cures is lifted.
     Not by whoever uploaded it."""
-    check_supplier_perm(user, "suppliers.certificates", certificate.supplier)
-    policy.check_segregation(
+    policy.check_decide(
         user,
-        decision="certificate.accept",
+        "certificate.accept",
+        decision_site(user, "certificate.accept", certificate.supplier),
         involved={"uploaded": certificate.uploaded_by_id},
         what=_("certificate %(n)s") % {"n": certificate.number},
-        site=(_site_ids(certificate.supplier) or [None])[0],
     )
     if certificate.status != CertificateStatus.PENDING_REVIEW:
         raise DomainError(_("Only a certificate awaiting review can be accepted."))
@@ -674,9 +700,10 @@ def asl_entry_create(*, supplier, part, user) -> AslEntry:
         return AslEntry.objects.create(supplier=supplier, part=part)
 
 
+@policy.door("asl.decide")
 def _asl_decide(*, entry, action, user, credential, reason, meaning, on=None, **kwargs) -> AslEntry:
     reason = _require_reason(reason)
-    check_supplier_perm(user, "suppliers.approve", entry.supplier)
+    policy.check_decide(user, "asl.decide", decision_site(user, "asl.decide", entry.supplier))
     _check_credential(credential, user)
     if entry.supplier.status == SupplierStatus.DISQUALIFIED and action != "block":
         raise DomainError(_("%(s)s is disqualified; no part can be approved for it.") % {"s": entry.supplier.code})
@@ -974,7 +1001,8 @@ def ppap_return(*, submission, user, reason: str) -> PpapSubmission:
 
 @policy.door("ppap.decide")
 def _ppap_decide(*, submission, action, user, credential, reason, meaning, asl_action=None, **kwargs):
-    check_supplier_perm(user, "suppliers.ppap_approve", submission.supplier)
+    site = decision_site(user, "ppap.decide", submission.supplier)
+    policy.check_decide(user, "ppap.decide", site)
     _check_credential(credential, user)
     method_check = getattr(submission, action)
     if not can_proceed(method_check):
@@ -987,6 +1015,7 @@ def _ppap_decide(*, submission, action, user, credential, reason, meaning, asl_a
         decision="ppap.decide",
         involved={"submitted": submission.submitted_by_id},
         what=_("the PPAP submission %(c)s") % {"c": submission.code},
+        site=site,
     )
     elements = list(submission.elements.all())
     if action in ("approve", "approve_interim"):

@@ -21,7 +21,7 @@ from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.models import Site
 from qms.core.uploads import file_response
-from qms.core.views_auth import require
+from qms.core.views_auth import require, require_decision
 
 from . import selectors, services
 from .forms import (
@@ -91,6 +91,12 @@ def _may(user, perm, supplier) -> bool:
 def _require_supplier(request, perm, supplier) -> None:
     if not _may(request.user, perm, supplier):
         raise PermissionDenied(perm)
+
+
+def _require_decision(request, decision, supplier) -> None:
+    """Object-level: the authority for `decision` at the supplier's decision site (as its door asks)."""
+    if not policy.can_decide(request.user, decision, services.decision_site(request.user, decision, supplier)):
+        raise PermissionDenied(decision)
 
 
 def _supplier(request, pk, perm="suppliers.view"):
@@ -193,6 +199,8 @@ def supplier_detail(request, pk):
     ]
     trend = selectors.scorecard_trend(supplier, today=today)
     user = request.user
+    decisions, decide_offer = _supplier_decisions(user, supplier)
+    asl_offer = services.decision_offer(user, "asl.decide", supplier) if asl_rows else None
     return render(
         request,
         "suppliers/supplier_detail.html",
@@ -200,9 +208,9 @@ def supplier_detail(request, pk):
             "supplier": supplier,
             "checklist": services.supplier_checklist(supplier, today),
             "history": selectors.status_history(supplier),
-            "decisions": [
-                (a, services.SUPPLIER_DECISION_BUTTONS[a]) for a in services.supplier_available_decisions(supplier)
-            ],
+            "decisions": decisions,
+            "decide_offer": decide_offer,
+            "asl_offer": asl_offer,
             "certificates": list(supplier.certificates.all()),
             "audits": list(supplier.audits.all()),
             "asl_rows": asl_rows,
@@ -211,7 +219,6 @@ def supplier_detail(request, pk):
             "chart_json": json.dumps({"labels": trend["labels"], "series": trend["series"]}),
             "today": today,
             "may_change": _may(user, "suppliers.change", supplier),
-            "may_approve": _may(user, "suppliers.approve", supplier),
             "may_certificates": _may(user, "suppliers.certificates", supplier),
             "may_scorecard": _may(user, "suppliers.scorecard", supplier),
             "report_url": report_url(),
@@ -220,9 +227,33 @@ def supplier_detail(request, pk):
     )
 
 
-@require("suppliers.approve")
+def _supplier_decisions(user, supplier) -> tuple[list, dict | None]:
+    """The decision buttons `user` may press on the supplier (those the door would refuse are left out)
+    and, when some are left out, the offer saying why and who can act instead."""
+    available = services.supplier_available_decisions(supplier)
+    if not available:
+        return [], None
+    authority = services.decision_offer(user, "supplier.decide", supplier)
+    if not authority["may"]:
+        return [], authority
+    what = _("supplier %(c)s") % {"c": supplier.code}
+    barred = None
+    if any(a in services.SUPPLIER_SEGREGATED_ACTIONS for a in available):
+        barred = services.decision_offer(
+            user, "supplier.decide", supplier, involved={"authored": supplier.created_by_id}, what=what
+        )
+    buttons = [
+        (a, services.SUPPLIER_DECISION_BUTTONS[a])
+        for a in available
+        if barred is None or barred["may"] or a not in services.SUPPLIER_SEGREGATED_ACTIONS
+    ]
+    return buttons, barred if barred is not None and not barred["may"] else None
+
+
+@require_decision("supplier.decide")
 def supplier_decide(request, pk, action):
-    supplier = _supplier(request, pk, "suppliers.approve")
+    supplier = _supplier(request, pk)
+    _require_decision(request, "supplier.decide", supplier)
     if action not in services.SUPPLIER_DECISIONS:
         raise Http404
     meaning, verb = services.SUPPLIER_DECISIONS[action]
@@ -256,6 +287,13 @@ def supplier_decide(request, pk, action):
         "suppliers/decision.html",
         {
             "form": form,
+            "offer": services.decision_offer(
+                request.user,
+                "supplier.decide",
+                supplier,
+                involved=services.supplier_involvement(supplier, action),
+                what=_("supplier %(c)s") % {"c": supplier.code},
+            ),
             "supplier": supplier,
             "object": supplier,
             "title": _("Supplier decision: %(verb)s") % {"verb": verb},
@@ -374,7 +412,21 @@ def certificate_review(request, pk):
     return render(
         request,
         "suppliers/certificate_review.html",
-        {"cert": cert, "form": form, "supplier": cert.supplier, "void_form": ReasonForm()},
+        {
+            "cert": cert,
+            "form": form,
+            "offer": services.decision_offer(
+                request.user,
+                "certificate.accept",
+                cert.supplier,
+                involved={"uploaded": cert.uploaded_by_id},
+                what=_("certificate %(n)s") % {"n": cert.number},
+            )
+            if cert.status == CertificateStatus.PENDING_REVIEW
+            else None,
+            "supplier": cert.supplier,
+            "void_form": ReasonForm(),
+        },
     )
 
 
@@ -436,12 +488,13 @@ def asl_create(request, pk):
 ASL_MEANINGS = {"approve": "approved", "approve_conditionally": "approved", "block": "rejected"}
 
 
-@require("suppliers.approve")
+@require_decision("asl.decide")
 def asl_decide(request, pk, action):
     entry = get_object_or_404(
         AslEntry.objects.select_related("supplier", "part", "ppap").prefetch_related("supplier__sites"), pk=pk
     )
-    _require_supplier(request, "suppliers.approve", entry.supplier)
+    _require_supplier(request, "suppliers.view", entry.supplier)
+    _require_decision(request, "asl.decide", entry.supplier)
     if action not in ASL_MEANINGS:
         raise Http404
     form = AslDecisionForm(
@@ -481,6 +534,7 @@ def asl_decide(request, pk, action):
         "suppliers/decision.html",
         {
             "form": form,
+            "offer": services.decision_offer(request.user, "asl.decide", entry.supplier),
             "supplier": entry.supplier,
             "object": entry,
             "title": titles[action],
@@ -521,6 +575,16 @@ def _ppap(request, pk, perm="suppliers.view"):
     return sub
 
 
+def _ppap_offer(user, sub) -> dict:
+    return services.decision_offer(
+        user,
+        "ppap.decide",
+        sub.supplier,
+        involved={"submitted": sub.submitted_by_id},
+        what=_("the PPAP submission %(c)s") % {"c": sub.code},
+    )
+
+
 def _ppap_ctx(request, sub):
     user = request.user
     return {
@@ -530,7 +594,7 @@ def _ppap_ctx(request, sub):
         "evidence": ppap_evidence_for(part=sub.part, site_ids=policy.sites_for(user, "suppliers.view")),
         "may_change": _may(user, "suppliers.change", sub.supplier),
         "may_review": _may(user, "suppliers.ppap_review", sub.supplier),
-        "may_approve": _may(user, "suppliers.ppap_approve", sub.supplier),
+        "decide_offer": _ppap_offer(user, sub) if sub.status in ("in_review", "interim") else None,
         "signatures": selectors.signatures_for_many([sub]).get(sub.pk, []),
         "review_form": ElementReviewForm(),
         "attach_form": AttachmentForm(),
@@ -661,9 +725,10 @@ def ppap_attachment_download(request, pk):
 PPAP_MEANINGS = {"approve": "approved", "approve_interim": "approved", "reject": "rejected"}
 
 
-@require("suppliers.ppap_approve")
+@require_decision("ppap.decide")
 def ppap_decide(request, pk, action):
-    sub = _ppap(request, pk, "suppliers.ppap_approve")
+    sub = _ppap(request, pk)
+    _require_decision(request, "ppap.decide", sub.supplier)
     if action not in PPAP_MEANINGS:
         raise Http404
     form = DecisionForm(
@@ -700,7 +765,14 @@ def ppap_decide(request, pk, action):
     return render(
         request,
         "suppliers/decision.html",
-        {"form": form, "supplier": sub.supplier, "object": sub, "title": titles[action], **_sign_ctx()},
+        {
+            "form": form,
+            "offer": _ppap_offer(request.user, sub),
+            "supplier": sub.supplier,
+            "object": sub,
+            "title": titles[action],
+            **_sign_ctx(),
+        },
     )
 
 

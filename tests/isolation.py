@@ -106,10 +106,35 @@ def _plant(site: Site, other: Site) -> Plant:
 
     o["control_plan"] = _first(ControlPlan.objects.filter(site=site))
     o["pack_manifest"] = _first(PackManifest.objects.filter(site=site))
+    from batchrecords.models import Deviation, EbrStep, ExecutedBatchRecord, MasterBatchRecord
+
+    o["mbr"] = _first(MasterBatchRecord.objects.filter(site=site))
+    o["ebr"] = _first(ExecutedBatchRecord.objects.filter(site=site))
+    o["ebr_step"] = _first(EbrStep.objects.filter(ebr__site=site))
+    o["deviation"] = _first(Deviation.objects.filter(site=site))
+    # audits
+    from audits.models import Audit, AuditProgramme, ChecklistItem, Finding
+
+    o["audit"] = _first(Audit.objects.filter(site=site))
+    o["audit_programme"] = _first(AuditProgramme.objects.filter(site=site))
+    o["audit_item"] = _first(ChecklistItem.objects.filter(audit__site=site))
+    o["audit_finding"] = _first(Finding.objects.filter(audit__site=site))
+    # change control
+    from changes.models import ChangeEffectivenessCheck, ChangeRequest, ChangeTask, ImpactItem
+
+    o["change"] = _first(ChangeRequest.objects.filter(site=site))
+    o["change_impact"] = _first(ImpactItem.objects.filter(change__site=site))
+    o["change_task"] = _first(ChangeTask.objects.filter(change__site=site))
+    o["change_check"] = _first(ChangeEffectivenessCheck.objects.filter(change__site=site))
 
     ids = p.identifiers
     for model in (Lot, WorkOrder, Recall, Inspection, Ncr, Complaint, Capa, Scar, Equipment, Alarm):
         ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    for model in (MasterBatchRecord, ExecutedBatchRecord, Deviation):
+        ids.update(model.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Audit.objects.filter(site=site).values_list("code", flat=True))
+    ids.update(Finding.objects.filter(audit__site=site).values_list("code", flat=True))
+    ids.update(ChangeRequest.objects.filter(site=site).values_list("code", flat=True))
     ids.update(only_here.values_list("code", flat=True))
     ids.update(only_here.values_list("name", flat=True))
     ids.update(PpapSubmission.objects.filter(supplier__in=only_here).values_list("code", flat=True))
@@ -230,6 +255,18 @@ ROUTES: dict[str, list] = {
     "capa:action_complete": [_pk("capa_action")],
     "capa:effectiveness_record": [_pk("effectiveness_check")],
 }
+# Integration API v1 (read with the session in the walk; writes need a token and are refused).
+for _name in ("lot", "lot_ship_check", "lot_consume_check", "lot_genealogy", "lot_trace", "lot_recall_scope"):
+    ROUTES[f"api:{_name}"] = [_code("lot")]
+ROUTES["api:lot_coa"] = [_code("released_lot")]
+ROUTES["api:inspection"] = [_code("inspection")]
+ROUTES["api:ncr"] = [_code("ncr")]
+ROUTES["api:capa"] = [_code("capa")]
+ROUTES["api:supplier"] = [_code("supplier")]
+ROUTES["api:work_order"] = [_code("work_order")]
+ROUTES["api:production_records"] = [_code("work_order")]
+for _name in ("operation_start", "operation_finish"):
+    ROUTES[f"api:{_name}"] = [("operation", lambda o: {"code": o.work_order.code, "sequence": o.sequence})]
 for _name in ("detail", "open_ncr", "respond", "close", "cancel", "attach", "recall"):
     ROUTES[f"nonconformance:complaint_{_name}"] = [_code("complaint")]
 for _name in (
@@ -252,10 +289,46 @@ for _name in ("scar_detail", "scar_send", "scar_response", "scar_accept", "scar_
     ROUTES[f"capa:{_name}"] = [_code("scar")]
 for _name in ("capa_detail", "capa_edit", "team_add", "action_add", "actions_close", "capa_close", "capa_cancel"):
     ROUTES[f"capa:{_name}"] = [_code("capa")]
+for _name in ("mbr_detail", "mbr_step_add", "mbr_parameter_add", "mbr_material_add", "mbr_new_version", "mbr_approve"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("mbr")]
+for _name in ("ebr_detail", "ebr_dispense", "ebr_yield", "ebr_complete", "ebr_review"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("ebr")]
+for _name in ("ebr_step_perform", "ebr_step_verify"):
+    ROUTES[f"batchrecords:{_name}"] = [("ebr_step", lambda o: {"code": o.ebr.code, "pk": o.pk})]
+for _name in ("deviation_detail", "deviation_assess", "deviation_lot_add", "deviation_capa", "deviation_approve"):
+    ROUTES[f"batchrecords:{_name}"] = [_code("deviation")]
+
+# audits
+ROUTES["audits:audit_create"] = [_pk("audit_programme")]
+ROUTES["audits:item_record"] = [_pk("audit_item")]
+ROUTES["audits:finding_assign"] = [_pk("audit_finding")]
+ROUTES["audits:finding_close"] = [_pk("audit_finding")]
+for _name in ("audit_detail", "audit_start", "finding_create", "audit_complete", "audit_close", "audit_cancel"):
+    ROUTES[f"audits:{_name}"] = [_code("audit")]
+# change control
+ROUTES["changes:impact_set"] = [_pk("change_impact")]
+for _name in ("task_complete", "task_ppap", "task_cancel"):
+    ROUTES[f"changes:{_name}"] = [_pk("change_task")]
+ROUTES["changes:effectiveness"] = [_pk("change_check")]
+for _name in (
+    "change_detail",
+    "change_submit",
+    "impact_suggest",
+    "impact_add",
+    "assessment",
+    "board_sign",
+    "task_add",
+    "implemented",
+    "output_link",
+    "change_close",
+    "change_cancel",
+):
+    ROUTES[f"changes:{_name}"] = [_code("change")]
 
 # URLs with keyword arguments that do not name a site's record, or whose walk lives elsewhere.
 NOT_RECORD_ROUTES = {
     "core:master_data_kind",  # a kind of master data: walked as a list page per kind
+    "core:part_cost",  # a part is master data shared by every site, not a site's record
     "compliance:report_pdf",  # every registered report is run with the other site's parameters
     "compliance:generated_download",  # tests/test_site_isolation_compliance.py
     "traceability:public",  # the consumer page is public by design (scoped to the lot's own site)
@@ -264,6 +337,7 @@ NOT_RECORD_ROUTES = {
     "monitoring:import",  # idem
     "compliance:export_detail",  # a user's own export job (stream "access")
     "compliance:export_download",  # idem
+    "api:account",  # a service account: the administrator's page, limited to the sites they manage
 }
 
 # List pages opened with a query naming the other site's record (kind, url name, query builder).
@@ -283,6 +357,14 @@ QUERIES = [
     ("lot", "suppliers:list", lambda o: {"site": o.site_id}),
     ("lot", "suppliers:scorecards", lambda o: {"site": o.site_id}),
     ("capa", "capa:capa_list", lambda o: {"q": o.code}),
+    ("ebr", "portal:scan", lambda o: {"q": o.code}),
+    ("deviation", "portal:scan", lambda o: {"q": o.code}),
+    ("ebr", "batchrecords:index", lambda o: {"q": o.code}),
+    ("deviation", "batchrecords:deviation_list", lambda o: {"q": o.code}),
+    ("ebr", "batchrecords:deviation_create", lambda o: {"ebr": o.code}),
+    ("audit", "portal:scan", lambda o: {"q": o.code}),
+    ("change", "portal:scan", lambda o: {"q": o.code}),
+    ("change", "changes:change_list", lambda o: {"q": o.code}),
 ]
 
 

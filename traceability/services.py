@@ -57,7 +57,9 @@ class TraceabilityError(DomainError):
 
 
 def _refuse(reasons: list[str], lead: str):
-    raise TraceabilityError(lead + " " + " ".join(str(r) for r in reasons))
+    error = TraceabilityError(lead + " " + " ".join(str(r) for r in reasons))
+    error.reasons = [str(r) for r in reasons]  # each reason on its own, for integrations (the API)
+    raise error
 
 
 def _quantity(value) -> Decimal:

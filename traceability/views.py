@@ -20,7 +20,7 @@ from qms.core.exports import csv_response
 from qms.core.idempotency import create_once
 from qms.core.scoping import site_scope, system_scope
 from qms.core.security import client_ip, rate_limited
-from qms.core.views_auth import public, require, require_site
+from qms.core.views_auth import public, require, require_decision_site, require_site
 
 from . import labels, selectors, services
 from .forms import (
@@ -136,8 +136,15 @@ def lot_detail(request, code):
             "hold_form": HoldForm(),
             "reason_form": ReasonForm(),
             "ship_form": ShipForm(),
-            "can_release": policy.can(request.user, "lots.release", site),
-            "can_hold": policy.can(request.user, "lots.hold", site),
+            # the forms only for someone the doors would let decide; anyone else reads why not and who can
+            "may_release": policy.can_decide(request.user, "lot.release", site),  # the release page says the rest
+            "reject_offer": policy.decision_offer(request.user, "lot.reject", site)
+            if lot.status == "quarantine"
+            else None,
+            "hold_offer": policy.decision_offer(request.user, "lot.hold", site),
+            "lift_offer": policy.decision_offer(request.user, "lot.hold_lift", site)
+            if any(h.lifted_at is None and h.source == HoldSource.MANUAL for h in holds)
+            else None,
             "can_ship": policy.can(request.user, "lots.ship", site),
             "can_recall": policy.can(request.user, "recall.manage", site),
             "can_produce": can_produce,
@@ -214,14 +221,14 @@ def lot_action(request, code, action):
                 )
             )
         elif action == "reject":
-            require_site(request, "lots.release", lot.site)
+            require_decision_site(request, "lot.reject", lot.site)
             form = ReasonForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for rejecting the lot."))
             services.lot_reject(lot=lot, user=request.user, reason=form.cleaned_data["reason"])
             messages.success(request, _("Lot rejected."))
         elif action == "hold":
-            require_site(request, "lots.hold", lot.site)
+            require_decision_site(request, "lot.hold", lot.site)
             form = HoldForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Give the reason for the hold."))
@@ -231,7 +238,7 @@ def lot_action(request, code, action):
             )
             messages.success(request, _("Hold placed."))
         elif action == "lift":
-            require_site(request, "lots.hold", lot.site)
+            require_decision_site(request, "lot.hold_lift", lot.site)
             hold_id = request.POST.get("hold", "")
             if not (hold_id.isascii() and hold_id.isdigit()):
                 raise Http404(_("Choose the hold to lift."))
@@ -413,7 +420,7 @@ def recall_detail(request, code):
     approve_form = RecallApproveForm(None, request=request, meaning="approved")
     if request.method == "POST":
         action = request.POST.get("action")
-        if action != "approve":  # the approval's authority is the service's own (per-site decision)
+        if action not in ("approve", "close"):  # the decisions' authority is their doors' own (per site)
             require_site(request, "recall.manage", recall.site)
         try:
             if action == "approve":
@@ -473,6 +480,9 @@ def recall_detail(request, code):
                 what=_("this recall"),
             ),
             "can_manage": policy.can(request.user, "recall.manage", recall.site),
+            "close_offer": policy.decision_offer(request.user, "recall.close", recall.site)
+            if recall.status == RecallStatus.IN_PROGRESS
+            else None,
             "statuses": RecallStatus,
         },
     )

@@ -2,16 +2,20 @@
 and checkpoints anchoring the chain head outside the table (tail deletion, emptied chain, forged or
 rewritten checkpoints are all named by verify_audit_trail)."""
 
+import io
 import json
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from pypdf import PdfReader
 
 from compliance import anchors
 from compliance.audit_trail import chain_quick_check, verify_chain
 from compliance.models import AuditCheckpoint, AuditEntry
+from compliance.reports import get_report
 from qms.core.audit import audit_context
 
 from .factories import make_part
@@ -284,8 +288,15 @@ def test_every_pdf_footer_carries_the_checkpoint(part_changes, monkeypatch):
 
     part_changes(1)
     cp = anchors.checkpoint_create()
+    # the long tabular reports, drawn page by page: on every page
+    data, _stored = pdf.render_report_pdf(key="audit.trail", params={}, language="en", user=None, store=False)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    assert pages and all(f"Audit trail checkpoint #{cp.seq}" in t and cp.head_hash[:12] in t for t in pages)
+    # the reports laid out from HTML: in the running footer of the base layout
     seen = {}
     monkeypatch.setattr(pdf, "html_to_pdf", lambda html: seen.setdefault("html", html).encode())
-    pdf.render_report_pdf(key="audit.trail", params={}, language="en", user=None, store=False)
+    report = get_report("audit.trail")
+    ctx = {"rows": [], "total": 0, "shown": 0}
+    pdf._html_pdf(report, ctx, {}, "t", "AUD-1", timezone.now(), None, [])
     footer = seen["html"].split('class="pagefooter"', 1)[1].split("</div>", 1)[0]
     assert f"Audit trail checkpoint #{cp.seq}" in footer and cp.head_hash[:12] in footer

@@ -62,3 +62,24 @@ def shipment(site, the_part, customer, *, qty, on):
         return Shipment.objects.create(
             lot=lot, customer=customer, quantity=Decimal(qty), shipped_on=on, created_by=None
         )
+
+
+def executed_lines(ncr, user, lines):
+    """Executed MRB disposition lines of an NCR, as the disposition service leaves them (the signatures and
+    the lot moves are nonconformance's tests): lines = [(kind, quantity, executed_at, voided)]."""
+    from nonconformance.models import Disposition, DispositionLine
+
+    with audit_context(reason="test"):
+        disposition = Disposition.objects.create(ncr=ncr, proposed_by=user)
+        return [
+            DispositionLine.objects.create(
+                disposition=disposition,
+                kind=kind,
+                quantity=Decimal(qty),
+                executed_quantity=Decimal(qty),
+                executed_at=when,
+                executed_by=user,
+                voided=voided,
+            )  # fmt: skip
+            for kind, qty, when, voided in lines
+        ]

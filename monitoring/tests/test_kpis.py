@@ -202,3 +202,55 @@ def test_a_patrol_check_without_schedule_counts_on_its_work_orders_line(site, pe
     roll(site, keys={"ipqc.defect_rate"})
     rate = engine.total(KPIS["ipqc.defect_rate"], site_ids=[site.pk], start=D1, end=D1, dim_key="line", dim_value="L7")
     assert rate.value == 20.0
+
+
+def test_scrap_and_rework_cost_at_the_standard_cost_in_force_and_unpriced_apart(site, people):
+    """Quantity × the part's standard cost in force when the line was executed; a part without a cost then
+    is left out of the cost and counted as not priced; a later cost change does not re-price the past."""
+    from decimal import Decimal
+
+    from qms.core.services import part_standard_cost_set
+
+    qm = people["qm"]
+    ring, ball = ncr_f.part("RING-C"), ncr_f.part("BALL-C")
+    part_standard_cost_set(part=ring, cost="2.00", user=qm, reason="2026 costs", valid_from=f.at(D1, 0))
+    part_standard_cost_set(part=ring, cost="3.00", user=qm, reason="steel price", valid_from=f.at(D2, 0))
+    # ball: its cost is known only from May on, so its March scrap is not priced
+    part_standard_cost_set(part=ball, cost="0.5", user=qm, reason="first costing", valid_from=f.at(MAY, 0))
+    ring_ncr = ncr_f.open_ncr(site, people["qe"], the_part=ring)
+    ball_ncr = ncr_f.open_ncr(site, people["qe"], the_part=ball)
+    f.executed_lines(
+        ring_ncr,
+        people["qe"],
+        [
+            ("scrap", 10, f.at(D1), False),  # 10 × 2.00 = 20
+            ("scrap", 5, f.at(D2, 12), False),  # 5 × 3.00 = 15
+            ("rework", 4, f.at(D2, 12), False),  # 4 × 3.00 = 12
+            ("scrap", 99, f.at(D2, 12), True),  # removed from the disposition: not counted
+        ],
+    )
+    f.executed_lines(ball_ncr, people["qe"], [("scrap", 7, f.at(D2), False), ("scrap", 20, f.at(MAY), False)])
+    roll(site)
+    # a cost set today re-prices nothing of the past, even when the roll-up is rebuilt
+    part_standard_cost_set(part=ring, cost="100", user=qm, reason="new costing")
+    roll(site)
+
+    def tot(key, **kw):
+        return engine.total(KPIS[key], site_ids=[site.pk], start=D1, end=datetime.date(2026, 3, 31), **kw).value
+
+    assert tot("scrap.quantity") == 22
+    assert tot("scrap.cost") == pytest.approx(35.0)
+    assert tot("scrap.unpriced") == 7
+    assert tot("rework.cost") == pytest.approx(12.0)
+    assert tot("rework.unpriced") == 0
+    assert tot("scrap.cost", dim_key="part", dim_value="RING-C") == pytest.approx(35.0)
+    may = engine.total(KPIS["scrap.cost"], site_ids=[site.pk], start=MAY, end=MAY).value
+    assert may == pytest.approx(10.0)  # 20 × 0.5
+    assert engine.total(KPIS["scrap.unpriced"], site_ids=[site.pk], start=MAY, end=MAY).value == 0
+    # the drill-down of "not priced" lists the NCR of the part without a cost, not the priced ones
+    start = datetime.datetime.combine(D1, datetime.time.min, tzinfo=datetime.UTC)
+    rows = engine.records(KPIS["scrap.unpriced"], site_ids=[site.pk], start=start, end=f.at(datetime.date(2026, 4, 1)))
+    assert {r["code"] for r in rows} == {ball_ncr.code}
+    ring.refresh_from_db()
+    assert ring.standard_cost == Decimal("100")
+    assert [c.standard_cost for c in ring.costs.all()] == [Decimal("100"), Decimal("3"), Decimal("2")]

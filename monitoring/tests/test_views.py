@@ -158,3 +158,17 @@ def test_csv_export_neutralises_formulas(login, people, site):
                                window="days", window_size=7, comparator=">", threshold=5)  # fmt: skip
     body = login(people["qm"]).get(reverse("monitoring:export", args=["rules"])).content.decode()
     assert "'=HYPERLINK" in body
+
+
+def test_review_pack_names_statuses_in_the_readers_language(people, data, site):
+    from django.utils import translation
+
+    from monitoring.reports import build_review_pack
+    from nonconformance.tests import factories as ncr_f
+
+    ncr = ncr_f.open_ncr(site, people["qe"])
+    for lang in ("en", "zh-hans"):
+        with translation.override(lang):
+            pack = build_review_pack({}, people["qm"])
+            assert [str(r["label"]) for r in pack["ncr_status"]] == [ncr.get_status_display()]
+    assert ncr.get_status_display() != ncr.status

@@ -19,6 +19,7 @@ from .models import (
     Notification,
     OutboxJob,
     Part,
+    PartCost,
     Site,
     User,
 )
@@ -171,9 +172,17 @@ class DecisionAuthorityAdmin(RegulatedAdmin):
 
 @admin.register(Part)
 class PartAdmin(RegulatedAdmin):
-    list_display = ("number", "revision", "name", "part_type", "unit", "is_safety_critical", "is_active")
+    list_display = ("number", "revision", "name", "part_type", "unit", "standard_cost", "is_active")
     search_fields = ("number", "name")
     list_filter = ("part_type", "is_active")
+    # The standard cost changes only through master data (part_standard_cost_set), which keeps its history.
+    readonly_fields = ("standard_cost",)
+
+
+@admin.register(PartCost)
+class PartCostAdmin(ReadOnlyAdmin):
+    list_display = ("part", "standard_cost", "valid_from", "set_by", "reason")
+    search_fields = ("part__number",)
 
 
 @admin.register(Customer)

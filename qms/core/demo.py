@@ -6,11 +6,13 @@ Demo only: `seed_demo` refuses to run unless QMS_DEMO is on (the default with DE
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
 from .audit import audit_context
 from .models import Customer, Equipment, EquipmentKind, Industry, Membership, Part, PartType, Role, Site, User
+from .services import part_cost_apply
 
 DEMO_PASSWORD = "demo-Quality-2026"
 
@@ -74,19 +76,21 @@ def seed_core() -> None:
             for role in roles:
                 for code in site_codes:
                     Membership.objects.get_or_create(user=user, site=sites[code], role=role)
+        # number, name, type, unit, shelf life (days), standard cost per unit (QMS_CURRENCY; None: not known)
         parts = [
-            ("ST-52100", "Bearing steel bar GCr15 轴承钢棒", PartType.RAW, "kg", None),
-            ("RG-6204-IN", "Inner ring 6204 内圈", PartType.COMPONENT, "pcs", None),
-            ("RG-6204-OUT", "Outer ring 6204 外圈", PartType.COMPONENT, "pcs", None),
-            ("BL-6204", "Steel ball 7.938 mm 钢球", PartType.COMPONENT, "pcs", None),
-            ("BRG-6204", "Deep groove ball bearing 6204 深沟球轴承", PartType.FINISHED, "pcs", None),
-            ("RM-MILK", "Raw milk 生牛乳", PartType.RAW, "kg", 3),
-            ("RM-SUGAR", "White sugar 白砂糖", PartType.RAW, "kg", 720),
-            ("SF-MIX", "Yoghurt base batch 酸奶基料", PartType.SEMI_FINISHED, "kg", 2),
-            ("FG-YOG-200", "Yoghurt carton 200 g 酸奶 200克", PartType.FINISHED, "pcs", 21),
+            ("ST-52100", "Bearing steel bar GCr15 轴承钢棒", PartType.RAW, "kg", None, "12.50"),
+            ("RG-6204-IN", "Inner ring 6204 内圈", PartType.COMPONENT, "pcs", None, "3.20"),
+            ("RG-6204-OUT", "Outer ring 6204 外圈", PartType.COMPONENT, "pcs", None, "3.80"),
+            ("BL-6204", "Steel ball 7.938 mm 钢球", PartType.COMPONENT, "pcs", None, "0.15"),
+            ("BRG-6204", "Deep groove ball bearing 6204 深沟球轴承", PartType.FINISHED, "pcs", None, "8.50"),
+            ("RM-MILK", "Raw milk 生牛乳", PartType.RAW, "kg", 3, "4.20"),
+            ("RM-SUGAR", "White sugar 白砂糖", PartType.RAW, "kg", 720, "6.80"),
+            ("SF-MIX", "Yoghurt base batch 酸奶基料", PartType.SEMI_FINISHED, "kg", 2, None),
+            ("FG-YOG-200", "Yoghurt carton 200 g 酸奶 200克", PartType.FINISHED, "pcs", 21, "2.60"),
         ]
-        for number, name, ptype, unit, shelf in parts:
-            Part.objects.get_or_create(
+        cost_since = timezone.now() - datetime.timedelta(days=730)
+        for number, name, ptype, unit, shelf, cost in parts:
+            part, _ = Part.objects.get_or_create(
                 number=number,
                 revision="A",
                 defaults={
@@ -98,6 +102,10 @@ def seed_core() -> None:
                     "is_regulated": number.startswith(("RM", "FG")),
                 },
             )
+            if cost is not None and not part.costs.exists():
+                part_cost_apply(
+                    part=part, value=Decimal(cost), user=None, reason="demo standard cost", valid_from=cost_since
+                )
         for code, name, country, lang, auto in [
             ("CUST-AUTO1", "Shanghai Auto Gearbox Co. 上海变速箱", "CN", "zh-hans", True),
             ("CUST-AUTO2", "Bavaria Drive Systems GmbH", "DE", "en", True),

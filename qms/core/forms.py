@@ -94,3 +94,19 @@ class CalibrationForm(forms.Form):
     certificate_number = forms.CharField(label=_("Calibration certificate number"), max_length=100)
     next_due = forms.DateField(label=_("Next calibration due"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason for change"), max_length=500)
+
+
+class PartCostForm(forms.Form):
+    standard_cost = forms.CharField(
+        label=_("Standard cost per unit"),
+        max_length=30,
+        required=False,
+        help_text=_("Leave empty when the cost is not known: scrap and rework of the part are then not priced."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: from now on. A past date re-prices scrap and rework carried out since then."),
+    )
+    reason = forms.CharField(label=_("Reason for change"), max_length=500)

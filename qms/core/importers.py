@@ -14,6 +14,7 @@ from .importing import (
     parse_bool,
     parse_choice,
     parse_date,
+    parse_decimal,
     parse_int,
     require_code,
     require_text,
@@ -57,10 +58,11 @@ class PartImport(ImportKind):
         Column("shelf_life_days", required=False),
         Column("safety_critical", required=False),
         Column("regulated", required=False),
+        Column("standard_cost", required=False),
     ]
 
     def prepare(self, rows):
-        return {"existing": {(p.number, p.revision): p for p in Part.objects.all()}}
+        return {"existing": {(p.number, p.revision): p for p in Part.objects.all()}, "costs": {}}
 
     def validate_row(self, row, ctx):
         number = require_code(row, "number", 60)
@@ -76,10 +78,27 @@ class PartImport(ImportKind):
             is_safety_critical=parse_bool(row, "safety_critical"),
             is_regulated=parse_bool(row, "regulated"),
         )
-        return part, ctx["existing"].get((number, revision))
+        existing = ctx["existing"].get((number, revision))
+        # The standard cost keeps its history (PartCost): an empty cell leaves the cost as it is.
+        cost = parse_decimal(row, "standard_cost", max_digits=14, decimal_places=4)
+        if cost is not None and cost < 0:
+            raise RowError(_("Column “%(col)s”: a standard cost cannot be negative.") % {"col": "standard_cost"})
+        part.standard_cost = existing.standard_cost if existing else None
+        if cost is not None and (existing is None or existing.standard_cost != cost):
+            ctx["costs"][(number, revision)] = cost
+        return part, existing
 
     def write(self, items, ctx):
-        return _upsert(Part, items, {"number", "revision"})
+        from .services import part_cost_apply
+
+        written = _upsert(Part, items, {"number", "revision"})
+        if ctx["costs"]:
+            reason = _("standard cost imported")
+            for part in Part.objects.filter(number__in={n for n, _r in ctx["costs"]}):
+                cost = ctx["costs"].get((part.number, part.revision))
+                if cost is not None:
+                    part_cost_apply(part=part, value=cost, user=ctx.get("user"), reason=reason)
+        return written
 
 
 class CustomerImport(ImportKind):

@@ -39,6 +39,8 @@ class Kpi:
     site_field: str = "site_id"
     filters: dict = field(default_factory=dict)
     excludes: dict = field(default_factory=dict)
+    # () -> a boolean expression the records must also meet, where `filters` cannot say it (a subquery)
+    condition: Callable | None = None
     # dimension key -> ORM path of a readable code, or a tuple of paths (the first one set counts)
     dimensions: dict = field(default_factory=dict)
     ratio_of: tuple[str, str] | None = None  # (numerator KPI key, denominator KPI key)
@@ -46,6 +48,18 @@ class Kpi:
     url_name: str = ""  # detail page of one record, reversed with the record's code_field
     part_field: str = "part"  # ORM path of the part (an alarm that opens an NCR names it)
     order: int = 100
+
+    @property
+    def unit_label(self) -> str:
+        """The unit as a reader sees it, in the active language (a cost in the installation's currency)."""
+        from django.conf import settings
+        from django.utils.translation import gettext
+
+        if self.unit == "cost":
+            return settings.QMS_CURRENCY
+        labels = {"count": gettext("count"), "qty": gettext("pcs"), "days": gettext("days"),
+                  "per 100": gettext("per 100")}  # fmt: skip
+        return labels.get(self.unit, self.unit)
 
     @property
     def is_ratio(self) -> bool:

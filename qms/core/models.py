@@ -181,6 +181,11 @@ class Part(RegulatedModel):
     is_safety_critical = models.BooleanField(_("safety critical"), default=False)
     is_regulated = models.BooleanField(_("regulatory relevant"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # The cost in force now (settings.QMS_CURRENCY per unit); its history, which prices scrap and rework at
+    # the time they happened, is PartCost. Empty: not known (scrap and rework of the part are not priced).
+    standard_cost = models.DecimalField(
+        _("standard cost per unit"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("part")
@@ -190,6 +195,31 @@ class Part(RegulatedModel):
 
     def __str__(self):
         return f"{self.number} rev {self.revision} {self.name}"
+
+
+class PartCost(RegulatedModel):
+    """The standard cost of a part from a moment on (append-only history, written by
+    `services.part_standard_cost_set`): scrap and rework are priced with the cost in force when they were
+    carried out, so a later change of the standard cost does not re-price the past."""
+
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="costs", verbose_name=_("part"))
+    standard_cost = models.DecimalField(
+        _("standard cost per unit"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("standard cost")
+        verbose_name_plural = _("standard costs")
+        ordering = ["part", "-valid_from", "-pk"]
+        indexes = [models.Index(fields=["part", "valid_from"], name="partcost_part_from_idx")]
+
+    def __str__(self):
+        return f"{self.part.number} {self.standard_cost} ({self.valid_from:%Y-%m-%d})"
 
 
 class Customer(RegulatedModel):

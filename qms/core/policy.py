@@ -83,12 +83,59 @@ PERMISSIONS: dict[str, set[str]] = {
     "capa.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     "scar.manage": {R.SUPPLIER_QUALITY_ENGINEER, R.QUALITY_MANAGER},
     # documents (controlled documents, training)
+    "documents.view": ALL,
+    "documents.register.view": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.AUDITOR, R.ADMINISTRATOR},
+    "documents.author": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER, R.SUPPLIER_QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
+    "documents.review": WRITERS - {R.ADMINISTRATOR},
+    "documents.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.manage": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "documents.settings": {R.QUALITY_MANAGER},
+    "documents.import": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
+    "training.view": ALL,
+    "training.matrix.view": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.AUDITOR,
+        R.ADMINISTRATOR,
+    },  # fmt: skip
+    "training.acknowledge": WRITERS,
+    "training.record": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER, R.PRODUCTION_SUPERVISOR},
     #
     # batchrecords (master and executed batch records, deviations)
+    "batch.view": ALL,
+    "batch.mbr_edit": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.mbr_approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "batch.execute": {R.PRODUCTION_SUPERVISOR, R.INSPECTOR, R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "batch.review": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "deviation.view": ALL,
+    "deviation.raise": WRITERS,
+    "deviation.manage": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "deviation.approve": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # changes (change control)
+    "changes.view": ALL,
+    "changes.request": WRITERS,
+    "changes.assess": {R.QUALITY_ENGINEER, R.QUALITY_MANAGER},
+    "changes.board": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+    },
+    "changes.verify": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
     #
     # audits (internal audits)
+    "audits.view": ALL,
+    "audits.plan": {R.QUALITY_MANAGER, R.QUALITY_ENGINEER},
+    "audits.perform": {
+        R.QUALITY_MANAGER,
+        R.QUALITY_ENGINEER,
+        R.SUPPLIER_QUALITY_ENGINEER,
+        R.PRODUCTION_SUPERVISOR,
+        R.MRB_MEMBER,
+    },
     #
     # packs (compliance packs, lot bundles)
     "packs.view": ALL,
@@ -97,6 +144,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "packs.retention": {R.QUALITY_MANAGER, R.ADMINISTRATOR},
     #
     # api (service accounts, tokens, webhooks)
+    "api.manage": {R.ADMINISTRATOR},
+    "api.view": ALL,
     #
 }
 
@@ -218,13 +267,37 @@ DECISIONS: dict[str, Decision] = dict(
         _d("capa.close", "capa.manage", "capa.services.capa_close"),
         _d("capa.cancel", "capa.manage", "capa.services.capa_cancel", (), "rejected"),
         _d("spc.freeze", "spc.freeze_limits", "inspection.spc_services.control_limits_freeze", (), "approved"),
+        _d("asl.decide", "suppliers.approve", "suppliers.services._asl_decide", (), "approved"),
         # documents
+        _d("document.review", "documents.review", "documents.services.version_review", ("authored",), "reviewed"),
+        _d("document.approve", "documents.approve", "documents.services.version_approve", ("authored",), "approved"),
+        _d("document.obsolete", "documents.approve", "documents.services.document_obsolete", (), "approved"),
+        _d("training.acknowledge", "training.acknowledge", "documents.services.training_acknowledge", (), "reviewed"),
+        _d("training.assess", "training.record", "documents.services.training_record_instructor", (), "verified"),
         #
         # batchrecords
+        _d("mbr.approve", "batch.mbr_approve", "batchrecords.services.mbr_approve", ("authored",), "approved"),
+        _d("ebr.step_verify", "batch.execute", "batchrecords.services.ebr_step_verify", ("executed",), "verified"),
+        _d("ebr.review", "batch.review", "batchrecords.services.ebr_review_sign", ("executed",), "reviewed"),
+        _d(
+            "deviation.approve",
+            "deviation.approve",
+            "batchrecords.services.deviation_approve",
+            ("authored",),
+            "approved",
+        ),
         #
         # changes
+        _d("change.board_sign", "changes.board", "changes.services.change_board_sign", ("authored",), "approved"),
+        _d(
+            "change.verify", "changes.verify", "changes.services.change_effectiveness_record", ("executed",), "verified"
+        ),
+        _d("change.close", "changes.assess", "changes.services.change_close"),
+        _d("change.cancel", "changes.assess", "changes.services.change_cancel", (), "rejected"),
         #
         # audits
+        _d("audit.finding_escalate", "audits.perform", "audits.services.finding_escalate"),
+        _d("audit.close", "audits.perform", "audits.services.audit_close", (), "approved"),
         #
         # packs
         #
@@ -275,6 +348,19 @@ def can_decide(user, decision: str, site, *, involved: dict | None = None) -> bo
     if not (getattr(user, "is_superuser", False) or roles(user, site) & decision_roles(decision, site)):
         return False
     return segregation_conflict(user, decision=decision, involved=involved or {}) is None
+
+
+def decides_anywhere(user, decision: str) -> bool:
+    """Does `user` hold the authority for `decision` at one of their sites (the site's own table, else the
+    default roles)? The guard of a page that exists to take one decision; the door decides per record."""
+    if user is None or not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    held: dict[int, set[str]] = {}
+    for site_id, role in memberships(user):
+        held.setdefault(site_id, set()).add(role)
+    return any(held_roles & decision_roles(decision, site_id) for site_id, held_roles in held.items())
 
 
 def check_decide(user, decision: str, site, *, involved: dict | None = None, what: str = "") -> None:
@@ -364,4 +450,9 @@ def decision_offer(user, decision: str, site, *, involved: dict | None = None, w
             check_decide(user, decision, site, involved=involved, what=what)
         except PermissionRefused as exc:
             why = exc.message
-    return {"may": may, "why": why, "who": [] if may else eligible_names(decision, site, involved=involved)}
+    return {
+        "decision": decision,
+        "may": may,
+        "why": why,
+        "who": [] if may else eligible_names(decision, site, involved=involved),
+    }

@@ -17,7 +17,7 @@ from . import policy
 from .audit import audit_context
 from .errors import DomainError
 from .i18n import LazyFormat
-from .models import Equipment, EquipmentKind, Membership, Notification, Role, User
+from .models import Equipment, EquipmentKind, Membership, Notification, Part, PartCost, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,49 @@ def equipment_calibration_record(
         locked.calibrated_on = calibrated_on
         locked.calibration_due = next_due
         locked.calibration_certificate = certificate_number
+        locked.save(reason=reason)
+    return locked
+
+
+def part_standard_cost_set(*, part: Part, cost, user: User, reason: str, valid_from=None) -> Part:
+    """Set (or clear, with `cost` None or "") the standard cost of a part from `valid_from` (now) on.
+
+    The part keeps the cost in force now; an append-only PartCost row keeps the history, so scrap and
+    rework are priced with the cost in force when they were carried out. Setting the cost it already has
+    writes nothing."""
+    from .numbers import parse_decimal
+
+    policy.check(user, "masterdata.change")
+    reason = (reason or "").strip()
+    if cost in (None, ""):
+        value = None
+    else:
+        value = parse_decimal(cost, label=_("standard cost"), max_digits=14, decimal_places=4, minimum=0)
+    if not reason:
+        raise DomainError(_("Give the reason for the new standard cost (e.g. 2027 cost roll-up)."), field="reason")
+    now = timezone.now()
+    valid_from = valid_from or now
+    if valid_from > now:
+        raise DomainError(
+            _("A standard cost takes effect now or from a past date, not in the future."), field="valid_from"
+        )
+    with transaction.atomic(), audit_context(user=user, reason=reason):
+        return part_cost_apply(part=part, value=value, user=user, reason=reason, valid_from=valid_from, now=now)
+
+
+def part_cost_apply(*, part: Part, value, user, reason: str, valid_from=None, now=None) -> Part:
+    """The write behind `part_standard_cost_set` and the parts import (checked by their caller, inside its
+    transaction and audit context): lock the part, append the history row, keep the cost in force now."""
+    now = now or timezone.now()
+    valid_from = valid_from or now
+    locked = Part.objects.select_for_update().get(pk=part.pk)
+    if value == locked.standard_cost and valid_from == now and locked.costs.exists():
+        return locked
+    PartCost.objects.create(part=locked, standard_cost=value, valid_from=valid_from, set_by=user, reason=reason)
+    # A back-dated cost may be followed by a later one: the part keeps the one in force now.
+    in_force = locked.costs.order_by("-valid_from", "-pk").first().standard_cost
+    if locked.standard_cost != in_force:
+        locked.standard_cost = in_force
         locked.save(reason=reason)
     return locked
 

@@ -71,18 +71,21 @@ USES = {
     "ppap": ("pdf", "png", "jpeg", "docx", "xlsx"),
     "attachment": ("pdf", "png", "jpeg", "webp", "heic"),
     "photo": ("png", "jpeg", "webp", "heic"),
+    "document": ("pdf", "docx", "xlsx", "png", "jpeg"),
 }
 USE_LABELS = {
     "certificate": gettext_lazy("certificate"),
     "ppap": gettext_lazy("PPAP document"),
     "attachment": gettext_lazy("attachment"),
     "photo": gettext_lazy("photo"),
+    "document": gettext_lazy("controlled document"),
 }
 DEFAULT_MAX_BYTES = {
     "certificate": 10 * 1024 * 1024,
     "ppap": 20 * 1024 * 1024,
     "attachment": 10 * 1024 * 1024,
     "photo": 5 * 1024 * 1024,
+    "document": 20 * 1024 * 1024,
 }
 
 

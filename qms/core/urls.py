@@ -13,6 +13,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("master-data/", views.master_data, name="master_data"),
     path("master-data/<str:kind>/", views.master_data, name="master_data_kind"),
+    path("master-data/parts/<int:pk>/cost/", views.part_cost, name="part_cost"),
     path("equipment/<str:code>/calibration/", views.equipment_calibrate, name="equipment_calibrate"),
     path("import/", views.import_view, name="import"),
 ]

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -6,17 +8,18 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import importing, policy
 from .errors import DomainError
-from .forms import CalibrationForm, ImportForm, LoginForm, QmsPasswordResetForm, throttled_message
+from .forms import CalibrationForm, ImportForm, LoginForm, PartCostForm, QmsPasswordResetForm, throttled_message
 from .importing import import_file
 from .models import Customer, Equipment, Notification, Part
 from .registries import registry
-from .services import equipment_calibration_record, notification_mark_read
+from .services import equipment_calibration_record, notification_mark_read, part_standard_cost_set
 from .views_auth import public, require
 
 
@@ -116,7 +119,10 @@ def inbox(request):
 
 
 MASTER_DATA = {
-    "parts": (Part, ["number", "revision", "name", "part_type", "unit", "shelf_life_days", "is_safety_critical"]),
+    "parts": (
+        Part,
+        ["number", "revision", "name", "part_type", "unit", "shelf_life_days", "is_safety_critical", "standard_cost"],
+    ),
     "customers": (Customer, ["code", "name", "country", "language", "is_automotive", "email"]),
     "equipment": (Equipment, ["code", "name", "kind", "site", "calibration_due"]),
 }
@@ -136,6 +142,7 @@ def master_data(request, kind="parts"):
         qs = qs.filter(**{f"{field}__icontains": q}) | qs.filter(name__icontains=q)
     page = Paginator(qs.order_by(*model._meta.ordering), 50).get_page(request.GET.get("page"))
     calibrate_sites = set(policy.sites_for(request.user, "equipment.calibrate")) if kind == "equipment" else set()
+    may_cost = kind == "parts" and policy.can(request.user, "masterdata.change")
     rows = [
         {
             "cells": [
@@ -145,6 +152,7 @@ def master_data(request, kind="parts"):
             "calibrate_url": reverse("core:equipment_calibrate", args=[o.code])
             if o.pk and getattr(o, "site_id", None) in calibrate_sites
             else "",
+            "cost_url": reverse("core:part_cost", args=[o.pk]) if may_cost else "",
         }
         for o in page
     ]
@@ -161,6 +169,7 @@ def master_data(request, kind="parts"):
             "title": model._meta.verbose_name_plural,
             "q": q,
             "may_import": policy.can(request.user, "masterdata.import"),
+            "currency": settings.QMS_CURRENCY if kind == "parts" else "",
         },
     )
 
@@ -220,3 +229,31 @@ def equipment_calibrate(request, code):
                 nxt = reverse("core:master_data_kind", args=["equipment"])
             return redirect(nxt)
     return render(request, "core/equipment_calibrate.html", {"equipment": equipment, "form": form})
+
+
+@require("masterdata.change")
+def part_cost(request, pk):
+    """Set a part's standard cost (it prices scrap and rework from then on), with its history."""
+    part = get_object_or_404(Part, pk=pk)
+    form = PartCostForm(request.POST or None, initial={"standard_cost": part.standard_cost})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        valid_from = None
+        if d["valid_from"]:
+            tz = timezone.get_current_timezone()
+            valid_from = datetime.datetime.combine(d["valid_from"], datetime.time.min, tzinfo=tz)
+        try:
+            part_standard_cost_set(
+                part=part, cost=d["standard_cost"], user=request.user, reason=d["reason"], valid_from=valid_from
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else "standard_cost", exc.message)
+        else:
+            messages.success(request, _("Standard cost of %(part)s saved.") % {"part": part.number})
+            return redirect("core:part_cost", part.pk)
+    history = part.costs.select_related("set_by")[:50]
+    return render(
+        request,
+        "core/part_cost.html",
+        {"part": part, "form": form, "history": history, "currency": settings.QMS_CURRENCY},
+    )

@@ -30,6 +30,35 @@ def require(perm: str):
     return decorator
 
 
+def require_decision(decision: str):
+    """Login plus the authority for `decision` at one of the user's sites: the guard of a page that exists to
+    take one decision. It follows the site's own decision authority (policy.DECISIONS, DecisionAuthority), so
+    a page that offers the decision (policy.decision_offer) never leads to a refused page. The record's own
+    site: `require_decision_site`; state, segregation and signature: the decision's door."""
+    spec = policy.DECISIONS[decision]  # fail at import time on a typo
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not policy.decides_anywhere(request.user, decision):
+                raise PermissionDenied(decision)
+            return view(request, *args, **kwargs)
+
+        wrapped.qms_permission = spec.perm
+        wrapped.qms_decision = decision
+        return wrapped
+
+    return decorator
+
+
+def require_decision_site(request, decision: str, site) -> None:
+    """Object-level: the user holds the authority for `decision` at the record's site."""
+    if not policy.can_decide(request.user, decision, site):
+        raise PermissionDenied(decision)
+
+
 def public(view):
     """Mark a view as intentionally open (login page, health check, public trace page)."""
     view.qms_permission = "public"

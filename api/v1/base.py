@@ -1,0 +1,62 @@
+"""The base of every API v1 view: declared permission, the caller's site scope and audit actor."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from django.http import Http404
+from rest_framework.generics import GenericAPIView
+
+from qms.core import policy
+from qms.core.audit import audit_context
+from qms.core.scoping import site_scope
+from qms.core.views_auth import require_site
+
+
+class ApiView(GenericAPIView):
+    """`permissions` maps the HTTP method to the permission it needs at any of the caller's sites
+    (`qms_permission` is the read permission the access tests see). Token authentication happens inside
+    DRF, after the site-scope middleware ran for an anonymous request, so the caller's sites are entered
+    here, once the caller is known; every write is attributed to the caller with source "api"."""
+
+    permissions: dict[str, str] = {}
+    qms_permission = "api.view"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        stack = ExitStack()
+        stack.enter_context(site_scope(policy.sites_for(request.user)))
+        stack.enter_context(audit_context(user=request.user, source="api"))
+        self._qms_stack = stack
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        try:
+            return super().finalize_response(request, response, *args, **kwargs)
+        finally:
+            stack = getattr(self, "_qms_stack", None)
+            if stack is not None:
+                self._qms_stack = None
+                stack.close()
+
+    def require_site(self, perm: str, site) -> None:
+        """Object level: the record's site must be one where the caller holds `perm`."""
+        require_site(self.request, perm, site)
+
+    @staticmethod
+    def found(obj):
+        if obj is None:
+            raise Http404
+        return obj
+
+
+def read(perm: str, **writes):
+    """Class decorator: declare the read permission and the write permission per method."""
+
+    def deco(cls):
+        cls.qms_permission = perm
+        cls.permissions = {"GET": perm, **{m.upper(): p for m, p in writes.items()}}
+        for p in cls.permissions.values():
+            policy._roles_for(p)  # fail at import on a typo
+        return cls
+
+    return deco

@@ -1,0 +1,1 @@
+from nonconformance.tests.conftest import people  # noqa: F401
