@@ -94,6 +94,19 @@ class LotBundle:
             NcrLot.objects.filter(lot_id__in=self.lot_ids).select_related("ncr").order_by("ncr__created_at", "pk")
         )
         self.ncrs = list({link.ncr_id: link.ncr for link in self.ncr_links}.values())
+        self.batch_available, self.batch_records_list, self.deviations = self._load_batch_records()
+
+    def _load_batch_records(self):
+        """From the batchrecords app when it provides them (it is below packs, but may be absent)."""
+        try:
+            br = importlib.import_module("batchrecords.selectors")
+        except ImportError:
+            return False, [], []
+        if not hasattr(br, "lot_batch_records"):
+            return False, [], []
+        records = list(br.lot_batch_records(self.lot))
+        deviations = list(br.lot_deviations(self.lot)) if hasattr(br, "lot_deviations") else []
+        return True, records, deviations
 
     # --- sections ---------------------------------------------------------------------------------------
 
@@ -269,15 +282,7 @@ class LotBundle:
     def batch_records(self) -> Iterator[str]:
         """Filled by the batchrecords app when it is installed: lot_batch_records(lot), lot_deviations(lot)
         and its PDF partial batchrecords/pdf/_batch_record.html (context `record`)."""
-        records, deviations, available = [], [], False
-        try:
-            br = importlib.import_module("batchrecords.selectors")
-        except ImportError:
-            br = None
-        if br is not None and hasattr(br, "lot_batch_records"):
-            available = True
-            records = list(br.lot_batch_records(self.lot))
-            deviations = list(br.lot_deviations(self.lot)) if hasattr(br, "lot_deviations") else []
+        available, records, deviations = self.batch_available, self.batch_records_list, self.deviations
         parts = [
             render_to_string(
                 "packs/pdf/lot_batch_head.html",
@@ -309,7 +314,10 @@ class LotBundle:
             DispositionLine: DispositionLine.objects.filter(disposition_id__in=disp_ids).values_list("pk", flat=True),
             MrbDecision: MrbDecision.objects.filter(disposition_id__in=disp_ids).values_list("pk", flat=True),
         }
-        return {m._meta.label_lower: [str(x) for x in v] for m, v in groups.items() if len(v)}
+        out = {m._meta.label_lower: [str(x) for x in v] for m, v in groups.items() if len(v)}
+        for obj in [*self.batch_records_list, *self.deviations]:
+            out.setdefault(obj._meta.label_lower, []).append(str(obj.pk))
+        return out
 
     def audit_trail(self) -> Iterator:
         cond = Q(pk__in=[])
