@@ -33,6 +33,7 @@ from compliance.models import GeneratedReport
 from compliance.pdf import _document_number, _user_label, checkpoint_footer, html_to_pdf, page_counter_css
 from qms.core.audit import audit_context
 
+from .fastpdf import PageMeta
 from .models import PackManifest
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ MANIFEST_NAME = "manifest.json"
 class Section:
     key: str
     title: str
-    parts: Iterable[str]  # HTML bodies; a long section yields several chunks (each becomes its own PDF)
+    # HTML bodies, or callables taking a fastpdf.PageMeta and returning a fastpdf.RenderedPart; a long
+    # section yields several chunks (each becomes its own PDF)
+    parts: Iterable
 
 
 def content_hash(body: str, sha=None):
@@ -98,6 +101,12 @@ def assemble(
     number = _document_number(prefix)
     generated_at = timezone.now()
     tmpdir = tempfile.mkdtemp(prefix="pack-")
+    meta = PageMeta(
+        title=title,
+        document_number=number,
+        generated=f"{generated_at.astimezone(datetime.UTC):%Y-%m-%d %H:%M:%S} UTC · {_user_label(user)}",
+        site_name=settings.QMS_SITE_NAME,
+    )
     entries = []
     total = len(sections) + 2
     paths: list[tuple[str, str, int]] = []  # (path, bookmark title or "", level)
@@ -108,18 +117,24 @@ def assemble(
             pages = 0
             chunk_no = 0
             for body in section.parts:
-                content_hash(body, sha)
-                html = _wrap(
-                    body,
-                    title=f"{title} · {section.title}",
-                    number=number,
-                    generated_at=generated_at,
-                    user=user,
-                    first=(i == 0 and chunk_no == 0),
-                    param_rows=param_rows,
-                )
-                pdf = html_to_pdf(html)
-                del html
+                if callable(body):  # a part rendered by packs.fastpdf: it needs the page header data
+                    rendered = body(meta)
+                    sha.update(rendered.text.encode("utf-8"))
+                    pdf = rendered.pdf
+                    del rendered
+                else:
+                    content_hash(body, sha)
+                    html = _wrap(
+                        body,
+                        title=f"{title} · {section.title}",
+                        number=number,
+                        generated_at=generated_at,
+                        user=user,
+                        first=(i == 0 and chunk_no == 0),
+                        param_rows=param_rows,
+                    )
+                    pdf = html_to_pdf(html)
+                    del html
                 pdf_sha.update(pdf)
                 path = os.path.join(tmpdir, f"{i:03d}-{chunk_no:04d}.pdf")
                 with open(path, "wb") as fh:

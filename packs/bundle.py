@@ -14,11 +14,13 @@ from __future__ import annotations
 import importlib
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import partial
 
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from compliance.models import AuditEntry
 from compliance.reports import REPORTS, ReportError
@@ -32,6 +34,7 @@ from traceability import selectors as trace_selectors
 from traceability.models import Lot, LotHold, LotLink, Shipment
 
 from .assemble import Section, assemble
+from .fastpdf import table_part
 from .models import PackKind
 
 INSPECTIONS_PER_CHUNK = 40
@@ -91,6 +94,19 @@ class LotBundle:
             NcrLot.objects.filter(lot_id__in=self.lot_ids).select_related("ncr").order_by("ncr__created_at", "pk")
         )
         self.ncrs = list({link.ncr_id: link.ncr for link in self.ncr_links}.values())
+        self.batch_available, self.batch_records_list, self.deviations = self._load_batch_records()
+
+    def _load_batch_records(self):
+        """From the batchrecords app when it provides them (it is below packs, but may be absent)."""
+        try:
+            br = importlib.import_module("batchrecords.selectors")
+        except ImportError:
+            return False, [], []
+        if not hasattr(br, "lot_batch_records"):
+            return False, [], []
+        records = list(br.lot_batch_records(self.lot))
+        deviations = list(br.lot_deviations(self.lot)) if hasattr(br, "lot_deviations") else []
+        return True, records, deviations
 
     # --- sections ---------------------------------------------------------------------------------------
 
@@ -146,29 +162,90 @@ class LotBundle:
     def coa(self) -> str:
         return _report_body("inspection.coa", {"lot": self.lot.code}, self.user)
 
-    def inspections(self) -> Iterator[str]:
-        if not self.inspection_ids:
-            yield render_to_string("packs/pdf/lot_inspections.html", {"items": [], "first": True})
+    def inspections(self) -> Iterator:
+        total = len(self.inspection_ids)
+        if not total:
+            yield render_to_string("packs/pdf/lot_inspections.html", {"items": [], "first": True, "total": 0})
             return
+        columns = [
+            (_("Characteristic"), 24),
+            (_("Specification"), 18),
+            (_("Sample"), 7),
+            (_("Value"), 14),
+            (_("Result"), 8),
+            (_("Remark"), 29),
+        ]
+        intro = ngettext(
+            "%(n)s inspection of the lot, of the lots it was made from and of the work orders that made them.",
+            "%(n)s inspections of the lot, of the lots it was made from and of the work orders that made them.",
+            total,
+        ) % {"n": total}
         for n, ids in enumerate(_chunks(self.inspection_ids, INSPECTIONS_PER_CHUNK)):
-            insps = list(
-                Inspection.objects.filter(pk__in=ids)
-                .select_related("plan", "lot", "inspector", "work_order")
-                .order_by("lot_id", "created_at", "pk")
-            )
-            values = defaultdict(list)
-            for m in (
-                Measurement.objects.filter(inspection_id__in=ids)
-                .select_related("characteristic")
-                .order_by("inspection_id", "characteristic__sequence", "characteristic_id", "sample_no")
-            ):
-                values[m.inspection_id].append(m)
-            sigs = signatures_with_validity_many(insps)
-            items = [{"i": i, "values": values.get(i.pk, []), "signatures": sigs.get(i.pk, [])} for i in insps]
-            yield render_to_string(
-                "packs/pdf/lot_inspections.html",
-                {"items": items, "first": n == 0, "total": len(self.inspection_ids)},
-            )
+            yield partial(self._inspection_chunk, ids, columns, intro if n == 0 else "", n == 0)
+
+    def _inspection_chunk(self, ids, columns, intro, first, meta):
+        insps = list(
+            Inspection.objects.filter(pk__in=ids)
+            .select_related("plan", "lot", "inspector", "work_order")
+            .order_by("lot_id", "created_at", "pk")
+        )
+        values = defaultdict(list)
+        for m in (
+            Measurement.objects.filter(inspection_id__in=ids)
+            .select_related("characteristic")
+            .order_by("inspection_id", "characteristic__sequence", "characteristic_id", "sample_no")
+        ):
+            values[m.inspection_id].append(m)
+        sigs = signatures_with_validity_many(insps)
+        rows = []
+        for i in insps:
+            head = _(
+                "%(code)s · %(stage)s · %(status)s · lot %(lot)s · plan %(plan)s · sample %(n)s (Ac %(ac)s / Re %(re)s)"
+                " · nonconforming %(bad)s · inspector %(who)s · completed %(at)s"
+            ) % {
+                "code": i.code,
+                "stage": i.get_stage_display(),
+                "status": i.get_status_display(),
+                "lot": i.lot.code if i.lot else (i.work_order.code if i.work_order else "—"),
+                "plan": str(i.plan),
+                "n": i.sample_size,
+                "ac": i.accept_number,
+                "re": i.reject_number,
+                "bad": i.nonconforming,
+                "who": i.inspector.printed_name if i.inspector else "—",
+                "at": f"{i.completed_at:%Y-%m-%d %H:%M} UTC" if i.completed_at else "—",
+            }
+            for sig, valid in sigs.get(i.pk, []):
+                head += " · " + _("signed %(name)s, %(meaning)s, %(at)s UTC, record hash %(hash)s%(invalid)s") % {
+                    "name": sig.printed_name,
+                    "meaning": sig.get_meaning_display(),
+                    "at": f"{sig.signed_at:%Y-%m-%d %H:%M:%S}",
+                    "hash": sig.record_hash,
+                    "invalid": "" if valid else " — " + _("NO LONGER VALID"),
+                }
+            rows.append(("group", head))
+            for m in values.get(i.pk, []):
+                c = m.characteristic
+                spec = " … ".join(
+                    "" if x is None else f"{x.normalize():f}" for x in (c.lower_limit, c.upper_limit)
+                ).strip()
+                if m.value is not None:
+                    shown = f"{m.value:.{m.decimals if m.decimals is not None else c.decimals}f}"
+                elif m.passed is not None:
+                    shown = _("pass") if m.passed else _("fail")
+                elif m.count is not None:
+                    shown = str(m.count)
+                else:
+                    shown = "—"
+                result = _("OK") if m.ok is True else (_("NOK") if m.ok is False else "—")
+                rows.append([c.name, f"{spec} {c.unit}".strip(), m.sample_no, shown, result, m.text])
+        return table_part(
+            heading=_("Inspections and values") if first else "",
+            intro=intro,
+            columns=columns,
+            rows=rows,
+            meta=meta,
+        )
 
     def nonconformances(self) -> Iterator[str]:
         if not self.ncrs:
@@ -205,15 +282,7 @@ class LotBundle:
     def batch_records(self) -> Iterator[str]:
         """Filled by the batchrecords app when it is installed: lot_batch_records(lot), lot_deviations(lot)
         and its PDF partial batchrecords/pdf/_batch_record.html (context `record`)."""
-        records, deviations, available = [], [], False
-        try:
-            br = importlib.import_module("batchrecords.selectors")
-        except ImportError:
-            br = None
-        if br is not None and hasattr(br, "lot_batch_records"):
-            available = True
-            records = list(br.lot_batch_records(self.lot))
-            deviations = list(br.lot_deviations(self.lot)) if hasattr(br, "lot_deviations") else []
+        available, records, deviations = self.batch_available, self.batch_records_list, self.deviations
         parts = [
             render_to_string(
                 "packs/pdf/lot_batch_head.html",
@@ -245,29 +314,79 @@ class LotBundle:
             DispositionLine: DispositionLine.objects.filter(disposition_id__in=disp_ids).values_list("pk", flat=True),
             MrbDecision: MrbDecision.objects.filter(disposition_id__in=disp_ids).values_list("pk", flat=True),
         }
-        return {m._meta.label_lower: [str(x) for x in v] for m, v in groups.items() if len(v)}
+        out = {m._meta.label_lower: [str(x) for x in v] for m, v in groups.items() if len(v)}
+        for obj in [*self.batch_records_list, *self.deviations]:
+            out.setdefault(obj._meta.label_lower, []).append(str(obj.pk))
+        return out
 
-    def audit_trail(self) -> Iterator[str]:
+    def audit_trail(self) -> Iterator:
         cond = Q(pk__in=[])
         for label, ids in self.involved().items():
             cond |= Q(model=label, object_id__in=ids)
         qs = AuditEntry.objects.filter(cond).order_by("seq")
         total = qs.count()
+        intro = ngettext(
+            "%(n)s audit trail entry of the lots, their links, holds, shipments, inspections and values, releases, "
+            "NCRs and dispositions.",
+            "%(n)s audit trail entries of the lots, their links, holds, shipments, inspections and values, "
+            "releases, NCRs and dispositions.",
+            total,
+        ) % {"n": total}
         if not total:
-            yield render_to_string("packs/pdf/lot_audit.html", {"rows": [], "first": True, "total": 0})
+            yield partial(self._audit_chunk, [], intro, True)
             return
         batch, n = [], 0
         for entry in qs.iterator(chunk_size=AUDIT_ROWS_PER_CHUNK):
             batch.append(entry)
             if len(batch) == AUDIT_ROWS_PER_CHUNK:
-                yield render_to_string(
-                    "packs/pdf/lot_audit.html", {"rows": entry_rows(batch), "first": n == 0, "total": total}
-                )
+                yield partial(self._audit_chunk, batch, intro if n == 0 else "", n == 0)
                 batch, n = [], n + 1
         if batch:
-            yield render_to_string(
-                "packs/pdf/lot_audit.html", {"rows": entry_rows(batch), "first": n == 0, "total": total}
+            yield partial(self._audit_chunk, batch, intro if n == 0 else "", n == 0)
+
+    def _audit_chunk(self, entries, intro, first, meta):
+        columns = [
+            ("#", 6),
+            (_("Time (UTC)"), 10),
+            (_("User"), 11),
+            (_("Record"), 17),
+            (_("Action"), 7),
+            (_("Field: old → new"), 34),
+            (_("Reason"), 15),
+        ]
+        rows = []
+        for row in entry_rows(entries):
+            e = row.entry
+            changes = " · ".join(
+                f"{str(ch.label).capitalize()}: {_short(ch.old)} → {_short(ch.new)}" for ch in row.changes
             )
+            rows.append(
+                [
+                    e.seq,
+                    f"{e.at:%Y-%m-%d %H:%M:%S}",
+                    row.who,
+                    f"{str(row.record_type).capitalize()} {e.object_repr}",
+                    row.action_label,
+                    changes,
+                    e.reason,
+                ]
+            )
+        if not rows:
+            rows.append(("group", _("No audit trail entries.")))
+        return table_part(
+            heading=_("Audit trail of every record involved") if first else "",
+            intro=intro,
+            columns=columns,
+            rows=rows,
+            meta=meta,
+        )
+
+
+def _short(value) -> str:
+    if value is None:
+        return "∅"
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def build_lot_bundle(params: dict, user) -> dict:

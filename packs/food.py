@@ -71,6 +71,10 @@ def _base(params, user, title):
     )
 
 
+def _num(value) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
 def _shelf(lot) -> str:
     if lot.part.shelf_life_days:
         return _("%(n)s days") % {"n": lot.part.shelf_life_days}
@@ -225,8 +229,7 @@ def _production_rows(site, start, end, limit=None):
             params_text = "; ".join(
                 f"{p.name} {p.value.normalize():f}{p.unit}"
                 + (
-                    f" [{'' if p.lower_limit is None else p.lower_limit.normalize()}…"
-                    f"{'' if p.upper_limit is None else p.upper_limit.normalize()}]"
+                    f" [{_num(p.lower_limit)}…{_num(p.upper_limit)}]"
                     if p.lower_limit is not None or p.upper_limit is not None
                     else ""
                 )

@@ -76,3 +76,60 @@ def policies_for_site(site) -> list[RetentionPolicy]:
 
     saved = {p.record_type: p for p in RetentionPolicy.objects.filter(site=site)}
     return [saved.get(d.record_type, d) for d in default_policies_for(site)]
+
+
+def control_plans_out_of_date(site_ids) -> int:
+    """Parts at these sites whose approved inspection plans are newer than their latest control plan (or
+    that have none yet): two queries."""
+    from inspection.models import InspectionPlan, PlanStatus
+
+    current: dict[tuple[int, int], set] = {}
+    for site_id, part_id, pk, version in InspectionPlan.objects.filter(
+        site_id__in=site_ids, status=PlanStatus.APPROVED, site__industry=Industry.AUTOMOTIVE
+    ).values_list("site_id", "part_id", "pk", "version"):
+        current.setdefault((site_id, part_id), set()).add((pk, version))
+    latest: dict[tuple[int, int], set] = {}
+    for site_id, part_id, sources in (
+        ControlPlan.objects.filter(site_id__in=site_ids)
+        .order_by("site_id", "part_id", "-version")
+        .distinct("site_id", "part_id")
+        .values_list("site_id", "part_id", "sources")
+        if _distinct_on()
+        else _latest_plans(site_ids)
+    ):
+        latest[(site_id, part_id)] = {(s["plan"], s["version"]) for s in sources}
+    return sum(1 for key, plans in current.items() if latest.get(key) != plans)
+
+
+def _distinct_on() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _latest_plans(site_ids):
+    seen = set()
+    for row in (
+        ControlPlan.objects.filter(site_id__in=site_ids)
+        .order_by("site_id", "part_id", "-version")
+        .values_list("site_id", "part_id", "sources")
+    ):
+        if row[:2] not in seen:
+            seen.add(row[:2])
+            yield row
+
+
+def dashboard_tiles(user) -> list[dict]:
+    """Control plans behind their inspection plans, for those who generate them."""
+    site_ids = policy.sites_for(user, "packs.control_plan")
+    if not site_ids or not Site.objects.filter(pk__in=site_ids, industry=Industry.AUTOMOTIVE).exists():
+        return []
+    n = control_plans_out_of_date(site_ids)
+    return [
+        {
+            "label": _("Control plans to regenerate"),
+            "value": n,
+            "url": reverse("packs:index"),
+            "level": "warning" if n else "ok",
+        }
+    ]

@@ -102,6 +102,10 @@ def _plant(site: Site, other: Site) -> Plant:
     o["station"] = _first(Station.objects.filter(site=site))
     o["schedule"] = _first(IpqcSchedule.objects.filter(site=site))
     o["alarm"] = _first(Alarm.objects.filter(site=site))
+    from packs.models import ControlPlan, PackManifest
+
+    o["control_plan"] = _first(ControlPlan.objects.filter(site=site))
+    o["pack_manifest"] = _first(PackManifest.objects.filter(site=site))
     from batchrecords.models import Deviation, EbrStep, ExecutedBatchRecord, MasterBatchRecord
 
     o["mbr"] = _first(MasterBatchRecord.objects.filter(site=site))
@@ -193,6 +197,8 @@ def _code(kind, name="code", **extra):
 
 
 ROUTES: dict[str, list] = {
+    "packs:control_plan": [_pk("control_plan")],
+    "packs:manifest": [_pk("pack_manifest")],
     "compliance:record_trail": [
         ("ncr", lambda o: {"model": "nonconformance.ncr", "object_id": o.pk}),
         ("lot", lambda o: {"model": "traceability.lot", "object_id": o.pk}),

@@ -101,7 +101,8 @@ def test_every_record_url_refuses_the_other_sites_records(world, client, home, a
     # The demo has every kind at BRG (a mock recall is added); FOOD lacks some kinds, walked the other way.
     if away == "BRG":
         # Kinds the demo does not have at BRG yet (a line stop, a recall letter, an NCR attachment).
-        absent = {"line_stop", "recall_letter", "attachment", "objective", "alarm"}
+        # A pack manifest is made by a PDF job, not by the demo seed: its refusal is in packs/tests/test_bundle.py.
+        absent = {"line_stop", "recall_letter", "attachment", "objective", "alarm", "pack_manifest"}
         assert {kind for _name, kind in uncovered} <= absent, uncovered
 
 
@@ -163,6 +164,14 @@ REPORT_PARAMS = {
     "traceability.trace": lambda o: {"lot": o["lot"].code},
     "traceability.recall_letter": lambda o: {"recall": o["recall"].code},
     "monitoring.review_pack": lambda o: {"site": o["lot"].site.code},
+    "packs.lot_bundle": lambda o: {"lot": o["lot"].code},
+    "packs.ppap": lambda o: {"ppap": o["ppap"].code} if o.get("ppap") else None,
+    "packs.complaint": lambda o: {"complaint": o["complaint"].code} if o.get("complaint") else None,
+    "packs.control_plan": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_incoming": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_production": lambda o: {"site": o["lot"].site.code},
+    "packs.sc_outgoing": lambda o: {"site": o["lot"].site.code},
+    "packs.retention": lambda o: {"site": o["lot"].site.code},
     "audits.report": lambda o: {"audit": o["audit"].code} if o.get("audit") else None,
     "changes.change": lambda o: {"change": o["change"].code} if o.get("change") else None,
     "batchrecords.disposition": lambda o: {"record": o["ebr"].code} if o.get("ebr") else None,

@@ -46,14 +46,14 @@ def lot_world(site, author, approver, *, ancestors=3, inspections=4, samples=3, 
     n = next(_seq)
     with audit_context(user=author, reason="test"):
         top = Lot.objects.create(
-            code=code or f"FG-{n}", part=p, site=site, quantity=Decimal("1000"), status=LotStatus.RELEASED,
+            code=code or f"PKFG-{n}", part=p, site=site, quantity=Decimal("1000"), status=LotStatus.RELEASED,
             produced_on=timezone.localdate(),
         )  # fmt: skip
         parents = []
         previous = top
         for i in range(ancestors):
             parent = Lot.objects.create(
-                code=f"RM-{n}-{i}", part=p, site=site, quantity=Decimal("500"), status=LotStatus.CONSUMED,
+                code=f"PKRM-{n}-{i}", part=p, site=site, quantity=Decimal("500"), status=LotStatus.CONSUMED,
                 received_on=timezone.localdate() - datetime.timedelta(days=3),
             )  # fmt: skip
             LotLink.objects.create(parent=parent, child=previous if chain else top, quantity=Decimal("1"))
@@ -66,7 +66,7 @@ def lot_world(site, author, approver, *, ancestors=3, inspections=4, samples=3, 
             target = lots[k % len(lots)]
             insps.append(
                 Inspection(
-                    code=f"IQC-{n}-{k:04d}",
+                    code=f"PKI-{n}-{k:04d}",
                     stage=Stage.IQC,
                     site=site,
                     part=p,
@@ -95,8 +95,8 @@ def lot_world(site, author, approver, *, ancestors=3, inspections=4, samples=3, 
                         )  # fmt: skip
                     )
         Measurement.objects.bulk_create(values)
-        LotRelease.objects.create(lot=top, note_number=f"RN-{n}", released_by=approver, reason="test release")
-        customer = Customer.objects.create(code=f"CU-{n}", name="Acme Foods", email="buyer@acme.example")
+        LotRelease.objects.create(lot=top, note_number=f"PKRN-{n}", released_by=approver, reason="test release")
+        customer = Customer.objects.create(code=f"PKCU-{n}", name="Acme Foods", email="buyer@acme.example")
         Shipment.objects.create(lot=top, customer=customer, quantity=Decimal("10"), delivery_note=f"DN-{n}")
     if ncr and parents:
         from nonconformance.tests.factories import open_ncr

@@ -26,13 +26,13 @@ from .factories import lot_world
 @pytest.fixture
 def people(make_user, site, other_site):
     return {
-        "qm": make_user("qm", roles=[Role.QUALITY_MANAGER]),
-        "qe": make_user("qe", roles=[Role.QUALITY_ENGINEER]),
-        "auditor": make_user("auditor", roles=[Role.AUDITOR]),
-        "inspector": make_user("insp", roles=[Role.INSPECTOR]),
-        "other_qm": make_user("oqm", roles=[Role.QUALITY_MANAGER], sites=[other_site]),
-        "other_auditor": make_user("oaud", roles=[Role.AUDITOR], sites=[other_site]),
-        "other_qe": make_user("oqe", roles=[Role.QUALITY_ENGINEER], sites=[other_site]),
+        "qm": make_user("pk_qm", roles=[Role.QUALITY_MANAGER]),
+        "qe": make_user("pk_qe", roles=[Role.QUALITY_ENGINEER]),
+        "auditor": make_user("pk_auditor", roles=[Role.AUDITOR]),
+        "inspector": make_user("pk_insp", roles=[Role.INSPECTOR]),
+        "other_qm": make_user("pk_oqm", roles=[Role.QUALITY_MANAGER], sites=[other_site]),
+        "other_auditor": make_user("pk_oaud", roles=[Role.AUDITOR], sites=[other_site]),
+        "other_qe": make_user("pk_oqe", roles=[Role.QUALITY_ENGINEER], sites=[other_site]),
     }
 
 
@@ -69,13 +69,13 @@ def test_bundle_holds_every_section_with_bookmarks_and_a_manifest_that_verifies(
     n = code.split("-")[1]
     for expected in [
         code,
-        f"RM-{n}-0",  # ancestors in the trace
-        f"RM-{n}-2",
-        f"IQC-{n}-0000",  # every inspection with its values
-        f"IQC-{n}-0004",
+        f"PKRM-{n}-0",  # ancestors in the trace
+        f"PKRM-{n}-2",
+        f"PKI-{n}-0000",  # every inspection with its values
+        f"PKI-{n}-0004",
         "Bore",
         "10.001",
-        f"RN-{n}",  # the release
+        f"PKRN-{n}",  # the release
         "Acme Foods",  # the shipment
         "Certificate of Analysis",
         "created",  # the audit trail
