@@ -92,7 +92,7 @@ def _reaction(plan, c) -> str:
         Stage.FAI: _("Do not start the run; correct the set-up and repeat the first article"),
     }.get(plan.stage, _("Hold the lot, open an NCR for the MRB"))
     if c.special == "CC":
-        base += "; " + _("100% sort and inform the customer")
+        base += "; " + _("sort every piece and inform the customer")
     elif c.special == "SC":
         base += "; " + _("review capability")
     return base

@@ -66,12 +66,16 @@ def test_control_plan_has_the_aiag_columns_and_follows_the_plan_versions(site, p
     bore = next(r for r in rows if r["characteristic"] == "Bore diameter")
     assert bore["special"] == "CC" and bore["step"] == "Final inspection"
     assert "19.99" in bore["specification"] and "20.01" in bore["specification"]
-    assert "Air gauge" in bore["technique"] and "100% sort" in bore["reaction"]
+    assert "Air gauge" in bore["technique"] and "sort every piece" in bore["reaction"]
     assert bore["sample"] and bore["frequency"] and bore["control"]
     assert cp.rows["zh-hans"][0]["characteristic"] == rows[0]["characteristic"]
     # Nothing changed: the same version comes back.
     again, created = control_plan_generate(site=site, part=bearing, user=people["qe"])
     assert not created and again.pk == cp.pk
+    from packs.selectors import dashboard_tiles
+
+    assert dashboard_tiles(people["qe"])[0]["value"] == 0
+    assert dashboard_tiles(people["auditor"]) == []
     # A new plan version gives a new control plan version; the old one stays as it was.
     old_plan = cp.sources[0]
     from inspection.models import InspectionPlan
@@ -82,6 +86,7 @@ def test_control_plan_has_the_aiag_columns_and_follows_the_plan_versions(site, p
         plan=v2, user=people["qe"], name="Roundness", nominal="0", tolerance="0.005", unit="mm"
     )
     insp_services.plan_approve(plan=v2, user=people["qm"], credential=insp_f.cred(people["qm"]))
+    assert dashboard_tiles(people["qe"])[0]["value"] == 1  # the plan moved on: regenerate
     cp2, created = control_plan_generate(site=site, part=bearing, user=people["qe"])
     assert created and cp2.version == 2 and cp2.sha256 != cp.sha256
     assert any(r["characteristic"] == "Roundness" for r in cp2.rows["en"])
