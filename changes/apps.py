@@ -34,4 +34,7 @@ class ChangesConfig(AppConfig):
         )
         register_demo_seeder(DemoSeeder("changes", seed_demo, order=540))
         register_dashboard_tile(integrations.change_tiles)
+        from documents.hooks import register_version_links
+
+        register_version_links(integrations.document_version_changes)
         reports.register()

@@ -38,3 +38,21 @@ def change_tiles(user) -> list[dict]:
             "level": "bad" if overdue else "ok",
         },
     ]
+
+
+def document_version_changes(version_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The changes that produced these controlled document versions (documents' version-links registry)."""
+    from .models import ChangeOutput, OutputKind
+
+    outputs = (
+        ChangeOutput.objects.filter(
+            kind=OutputKind.DOCUMENT_VERSION, model="documents.documentversion", object_id__in=version_ids
+        )
+        .select_related("change")
+        .order_by("pk")
+    )
+    links: dict[int, list[tuple[str, str]]] = {}
+    for out in outputs:
+        url = reverse("changes:change_detail", args=[out.change.code])
+        links.setdefault(out.object_id, []).append((f"{out.change.code} · {out.change.title}", url))
+    return links

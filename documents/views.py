@@ -27,7 +27,7 @@ from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_site
 from qms.core.views_helpers import run_and_redirect
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .forms import (
     ApproveForm,
     DocumentEditForm,
@@ -320,6 +320,13 @@ def version_detail(request, pk):
         or policy.can(user, "documents.manage", doc.site)
     )
     trainer = policy.can_decide(user, "training.assess", doc.site) and version.status == VersionStatus.EFFECTIVE
+    # The version that took this one's place, and the changes (change control) that produced each.
+    successor = (
+        doc.versions.filter(sequence__gt=version.sequence, effective_at__isnull=False).order_by("sequence").first()
+        if version.ended_at
+        else None
+    )
+    links = hooks.version_links([version.pk, successor.pk if successor else None])
     return render(
         request,
         "documents/version_detail.html",
@@ -341,6 +348,9 @@ def version_detail(request, pk):
             "may_train": trainer,
             "withdraw_form": ReasonForm(),
             "today": timezone.localdate(),
+            "produced_by": links.get(version.pk, []),
+            "successor": successor,
+            "successor_produced_by": links.get(successor.pk, []) if successor else [],
         },
     )
 

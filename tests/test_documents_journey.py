@@ -96,3 +96,34 @@ def test_sop_in_force_on_3_march_who_approved_it_and_who_was_trained_before_rele
     # today the version in force is v2, and v1 is in the history
     page = client.get(reverse("documents:detail", args=[sop.pk]) + "?history=1").content.decode()
     assert reverse("documents:version", args=[v1.pk]) in page and "Superseded" in page
+
+
+def test_a_superseded_version_names_the_change_that_replaced_it(site, people, login):
+    """The last part of the auditor's question: "and the change that replaced it" — from the old version's
+    page, the version that took its place and the change (change control) that produced it, one click each."""
+    from changes import services as chg
+
+    sop = doc_f.document(site, people, title="Lot release", training_roles=[Role.QUALITY_MANAGER])
+    v1 = doc_f.effective(sop, people)
+    change = chg.change_request_create(
+        site=site, title="Release SOP: add the training gate", reason="audit finding", change_type="document",
+        user=people["sup"],
+    )  # fmt: skip
+    chg.change_submit(change=change, user=people["sup"])
+    chg.impact_add(change=change, kind="document", reference=sop.number, user=people["qe"])
+    change = chg.assessment_complete(change=change, user=people["qe"], summary="the release SOP")
+    for who in ("qm", "qe"):
+        chg.change_board_sign(change=change, user=people[who], credential=doc_f.cred(people[who]), vote="approve")
+    v2 = doc_f.effective(sop, people)
+    chg.change_output_link(change=change, user=people["qe"], document_version=v2)
+
+    client = login(people["auditor"])
+    old = client.get(reverse("documents:version", args=[v1.pk])).content.decode()
+    replaced = old[old.index("data-replaced-by") :]
+    replaced = replaced[: replaced.index("</dd>")]
+    assert reverse("documents:version", args=[v2.pk]) in replaced
+    assert change.code in replaced and reverse("changes:change_detail", args=[change.code]) in replaced
+    new = client.get(reverse("documents:version", args=[v2.pk])).content.decode()
+    produced = new[new.index("data-produced-by") :]
+    assert change.code in produced[: produced.index("</dd>")]
+    assert "data-replaced-by" not in new  # the version in force has no successor yet
