@@ -40,6 +40,12 @@ CASE_TO_ADD = {
     "deviation.approve": "deviation approve page (batchrecords/views.py deviation_approve)",
     "training.acknowledge": "the trainee's own task page (documents/views.py training_acknowledge)",
     "audit.close": "lead-auditor rule is outside DECISIONS: its refusal names nobody (audits/views.py audit_close)",
+    "change.board_sign": "change page board offer (changes/views.py change_detail)",
+    "change.verify": "change page effectiveness offer (changes/views.py change_detail)",
+    "change.close": "change close page (changes/views.py)",
+    "change.cancel": "change cancel page (changes/views.py change_cancel)",
+    "lot.release_history": "lots import page: the history option only for release authority "
+    "(covered in tests/test_issue10_history_import.py)",
 }
 
 
