@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
@@ -22,7 +21,9 @@ from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Role
 from qms.core.selectors import users_with_role
+from qms.core.services import clean_text as _text
 from qms.core.services import notification_send
+from qms.core.services import require_transition as _require
 
 from . import clauses as clause_library
 from .models import (
@@ -46,16 +47,6 @@ ESCALATE_TO = ("ncr", "capa")
 
 def audit_url(audit) -> str:
     return reverse("audits:audit_detail", args=[audit.code])
-
-
-def _require(obj, method_name: str, message) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise DomainError(message)
-
-
-def _text(value, limit: int | None = None) -> str:
-    text = ("" if value is None else str(value)).replace("\x00", "").strip()
-    return text[:limit] if limit else text
 
 
 def _may_audit(user, site) -> bool:

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
@@ -22,6 +21,7 @@ from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.services import require_transition as _require
 
 from .models import (
     FISHBONE_KEYS,
@@ -42,11 +42,6 @@ from .models import (
 
 REMIND_DAYS_BEFORE = 3
 SCAR_DEFAULT_DAYS = 14
-
-
-def _require(obj, method_name: str, message) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise DomainError(message)
 
 
 def capa_url(capa) -> str:

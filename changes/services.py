@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
@@ -21,7 +20,9 @@ from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
 from qms.core.selectors import users_with_role
+from qms.core.services import clean_text as _text
 from qms.core.services import notification_send
+from qms.core.services import require_transition as _require
 
 from . import selectors
 from .models import (
@@ -51,16 +52,6 @@ S = ChangeStatus
 
 def change_url(change) -> str:
     return reverse("changes:change_detail", args=[change.code])
-
-
-def _require(obj, method_name: str, message) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise DomainError(message)
-
-
-def _text(value, limit: int | None = None) -> str:
-    text = ("" if value is None else str(value)).replace("\x00", "").strip()
-    return text[:limit] if limit else text
 
 
 def _check_task_owner(person, site) -> None:

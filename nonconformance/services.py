@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
@@ -27,6 +26,7 @@ from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
+from qms.core.services import require_transition as _require
 from qms.core.uploads import check_upload
 
 from . import signals
@@ -62,11 +62,6 @@ ZERO = Decimal("0")
 def fmt_qty(value) -> str:
     """1E+1 -> "10", 2.500 -> "2.5"."""
     return format(Decimal(value).normalize(), "f")
-
-
-def _require(obj, method_name: str, message) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise DomainError(message)
 
 
 def _status_label(obj) -> str:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_fsm import can_proceed
 
 from . import policy
 from .audit import audit_context
@@ -250,6 +251,18 @@ def calibration_reminders_send(*, today=None) -> int:
 
 
 SYSTEM_USERNAME = "system"
+
+
+def require_transition(obj, method_name: str, message) -> None:
+    """Refuse, with a message the user can read, a transition the model does not allow from its state."""
+    if not can_proceed(getattr(obj, method_name)):
+        raise DomainError(message)
+
+
+def clean_text(value, limit: int | None = None) -> str:
+    """A user's free text as stored: NUL bytes dropped (PostgreSQL refuses them), trimmed, cut to `limit`."""
+    text = ("" if value is None else str(value)).replace("\x00", "").strip()
+    return text[:limit] if limit else text
 
 
 def system_actor() -> User:
