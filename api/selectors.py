@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms.core import policy
 
-from .models import ApiToken, WebhookSubscription
+from .models import ApiToken, ServiceAccount, WebhookSubscription
 
 
 def dashboard_tiles(user) -> list[dict] | None:
@@ -18,8 +19,15 @@ def dashboard_tiles(user) -> list[dict] | None:
     if not policy.can(user, "api.manage"):
         return None
     soon = timezone.now() + datetime.timedelta(days=14)
-    expiring = ApiToken.objects.filter(revoked_at__isnull=True, expires_at__isnull=False, expires_at__lte=soon).count()
-    disabled = WebhookSubscription.objects.filter(is_active=False, disabled_at__isnull=False).count()
+    # Only the accounts this administrator manages (as the Integrations page): one of their sites, or none.
+    sites = policy.sites_for(user, "api.manage")
+    mine = ServiceAccount.objects.filter(
+        Q(user__memberships__site_id__in=sites) | Q(user__memberships__isnull=True)
+    ).values("pk")
+    expiring = ApiToken.objects.filter(
+        account__in=mine, revoked_at__isnull=True, expires_at__isnull=False, expires_at__lte=soon
+    ).count()
+    disabled = WebhookSubscription.objects.filter(account__in=mine, is_active=False, disabled_at__isnull=False).count()
     url = reverse("api:accounts")
     return [
         {

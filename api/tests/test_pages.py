@@ -70,3 +70,15 @@ def test_api_errors_follow_accept_language(admin, site):
 def test_dashboard_tile_for_administrators(client, admin, site):
     client.force_login(admin)
     assert client.get(reverse("portal:dashboard")).status_code == 200
+
+
+def test_the_dashboard_tile_counts_only_the_administrators_sites(admin, site, other_site, make_user):
+    from api.selectors import dashboard_tiles
+
+    from .factories import token
+
+    token(admin, account(admin, other_site, name="erp-away", sites=[other_site]), days=3)
+    home_admin = make_user("home-admin", roles=[Role.ADMINISTRATOR], sites=[site])
+    expiring = lambda u: next(t["value"] for t in dashboard_tiles(u) if "expir" in str(t["label"]).lower())  # noqa: E731
+    assert expiring(admin) == 1
+    assert expiring(home_admin) == 0
