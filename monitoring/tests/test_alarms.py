@@ -140,7 +140,9 @@ def test_acknowledge_and_resolve(site, people, line_setup):
         services.alarm_resolve(alarm=alarm, user=people["supervisor"], reason="again")
 
 
-def test_cooldown_after_resolution(site, people, line_setup):
+def test_cooldown_after_resolution(site, people, line_setup, time_machine):
+    # At noon, so that the hour after the cool-down stays inside the rule's "today" window.
+    time_machine.move_to(timezone.localtime().replace(hour=12, minute=0), tick=False)
     rule = _rule(site, people["qm"], cooldown_minutes=60)
     _checks(line_setup)
     services.rule_evaluate(rule=rule)
