@@ -1,17 +1,28 @@
-"""Reads of the API app: the administrator's dashboard tile."""
+"""Reads of the API app: the accounts an administrator manages, the dashboard tile."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qms.core import policy
+from qms.core.models import Site
 
 from .models import ApiToken, ServiceAccount, WebhookSubscription
+
+
+def manageable_accounts(user):
+    """Service accounts `user` administers: every site the account serves (its memberships, active or not)
+    is one where `user` holds the API management permission; an account with no site, any administrator.
+    An administrator of one plant never sees another plant's integration (its webhooks carry that plant's
+    data)."""
+    sites = policy.sites_for(user, "api.manage")
+    if not sites:
+        return ServiceAccount.objects.none()
+    return ServiceAccount.objects.exclude(user__memberships__site__in=Site.objects.exclude(pk__in=sites))
 
 
 def dashboard_tiles(user) -> list[dict] | None:
@@ -19,11 +30,7 @@ def dashboard_tiles(user) -> list[dict] | None:
     if not policy.can(user, "api.manage"):
         return None
     soon = timezone.now() + datetime.timedelta(days=14)
-    # Only the accounts this administrator manages (as the Integrations page): one of their sites, or none.
-    sites = policy.sites_for(user, "api.manage")
-    mine = ServiceAccount.objects.filter(
-        Q(user__memberships__site_id__in=sites) | Q(user__memberships__isnull=True)
-    ).values("pk")
+    mine = manageable_accounts(user).values("pk")  # as the Integrations page
     expiring = ApiToken.objects.filter(
         account__in=mine, revoked_at__isnull=True, expires_at__isnull=False, expires_at__lte=soon
     ).count()

@@ -1,7 +1,8 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
-from .v1 import lots, masterdata, measurements, production, quality
+from .v1 import lots, masterdata, measurements, production, quality, webhooks
+from .v1.base import NoSuchAddress
 
 app_name = "api"
 
@@ -45,6 +46,14 @@ v1 = [
     path("equipment/", masterdata.EquipmentUpsert.as_view(), name="equipment"),
     path("suppliers/", masterdata.SupplierList.as_view(), name="suppliers"),
     path("suppliers/<str:code>/", masterdata.SupplierDetail.as_view(), name="supplier"),
+    path("webhooks/", webhooks.SubscriptionList.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.SubscriptionDetail.as_view(), name="webhook"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery>/replay/",
+        webhooks.DeliveryReplay.as_view(),
+        name="webhook_delivery_replay",
+    ),
+    re_path(r"^.*$", NoSuchAddress.as_view(), name="no_such_address"),
 ]
 
 urlpatterns = [

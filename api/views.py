@@ -19,6 +19,7 @@ from . import services, webhooks
 from .forms import AccountForm, ReasonForm, TokenForm, WebhookForm
 from .models import ApiToken, ServiceAccount, WebhookDelivery, WebhookSubscription
 from .permissions import DeclaredPermission
+from .selectors import manageable_accounts
 
 
 class SchemaView(SpectacularAPIView):
@@ -42,21 +43,15 @@ def _manageable_sites(user) -> list[int]:
 
 
 def _account_or_404(request, pk) -> ServiceAccount:
-    account = get_object_or_404(ServiceAccount.objects.select_related("user", "owner"), pk=pk)
-    sites = set(account.user.memberships.values_list("site_id", flat=True))
-    if sites and not sites & set(_manageable_sites(request.user)):
-        raise Http404
-    return account
+    return get_object_or_404(manageable_accounts(request.user).select_related("user", "owner"), pk=pk)
 
 
 @require("api.manage")
 def accounts(request):
-    mine = set(_manageable_sites(request.user))
     rows = []
-    for account in ServiceAccount.objects.select_related("user").prefetch_related("user__memberships__site", "tokens"):
+    accounts = manageable_accounts(request.user).select_related("user")
+    for account in accounts.prefetch_related("user__memberships__site", "tokens").order_by("user__username"):
         sites = {m.site for m in account.user.memberships.all() if m.is_active}
-        if sites and not {s.pk for s in sites} & mine:
-            continue
         rows.append(
             {
                 "account": account,

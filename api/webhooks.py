@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -41,6 +43,7 @@ from qms.core.services import notification_send
 
 from .models import DeliveryStatus, Event, ServiceAccount, WebhookDelivery, WebhookSubscription
 from .services import ApiError
+from .webhook_address import AddressRefused, resolve_checked, url_check
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,11 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
 
 
 def _check_manage(user, account: ServiceAccount) -> None:
+    """An integration manages its own subscriptions; otherwise an administrator of every site it serves."""
+    if user.pk == account.user_id:
+        if not account.is_active:
+            raise ApiError(_("Service account %(n)s is switched off.") % {"n": account.name})
+        return
     sites = list(account.user.memberships.values_list("site_id", flat=True))
     if sites:
         for site_id in set(sites):
@@ -79,11 +87,18 @@ def subscription_create(*, account: ServiceAccount, event: str, url: str, user) 
     """Subscribe `account` to `event` at `url`; returns (subscription, secret shown once)."""
     _check_manage(user, account)
     if event not in Event.values:
-        raise ApiError(_("Unknown event “%(e)s”.") % {"e": event})
-    if not url.lower().startswith(("https://", "http://")):
-        raise ApiError(_("The address must start with https://."))
+        raise ApiError(
+            _("Unknown event “%(e)s”. Choose one of: %(all)s.") % {"e": event, "all": ", ".join(Event.values)}
+        )
+    url = (url or "").strip()
+    if len(url) > 500:
+        raise ApiError(_("The address is longer than 500 characters."))
+    url_check(url)
     secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic(), audit_context(user=user, reason=_("webhook subscribed")):
+        ServiceAccount.objects.select_for_update().get(pk=account.pk)  # two identical calls: one subscription
+        if WebhookSubscription.objects.filter(account=account, event=event, url=url, is_active=True).exists():
+            raise ApiError(_("%(n)s already receives %(e)s at this address.") % {"n": account.name, "e": event})
         sub = WebhookSubscription.objects.create(account=account, event=event, url=url, secret=secret, created_by=user)
     return sub, secret
 
@@ -94,6 +109,7 @@ def subscription_set_active(*, subscription: WebhookSubscription, active: bool, 
         sub = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
         sub.is_active = active
         if active:
+            url_check(sub.url)  # the allow-list may have changed since
             sub.consecutive_failures = 0
             sub.disabled_at = None
             sub.disabled_reason = ""
@@ -153,6 +169,8 @@ def emit(event: str, *, site, data: dict) -> list[int]:
 def delivery_replay(*, delivery: WebhookDelivery, user) -> WebhookDelivery:
     """Send a logged event again (same event id, a new log row), e.g. after the receiver was fixed."""
     _check_manage(user, delivery.subscription.account)
+    if not delivery.subscription.is_active:
+        raise ApiError(_("The subscription is switched off: switch it on (or subscribe again) before sending again."))
     from .tasks import webhook_deliver
 
     with transaction.atomic():
@@ -168,14 +186,31 @@ def delivery_replay(*, delivery: WebhookDelivery, user) -> WebhookDelivery:
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - admin's https URL
+    """POST to the address the policy admitted (`webhook_address`), connecting to the checked IP (a second
+    lookup could answer otherwise), verifying TLS against the host name, following no redirect."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.API_WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, str(exc.reason)[:500]
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:500]
+        host, port, scheme = url_check(url)
+        ip = resolve_checked(host, port)
+    except AddressRefused as exc:
+        return None, exc.message[:500]
+    parts = urlsplit(url.strip())
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timeout = settings.API_WEBHOOK_TIMEOUT_SECONDS
+    if scheme == "https":
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn._create_connection = lambda _addr, t, source=None: socket.create_connection((ip, port), t, source)
+    try:
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read(4096)
+        reason = "" if 200 <= response.status < 300 else f"{response.status} {response.reason}"[:500]
+        return response.status, reason
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return None, str(exc)[:500] or exc.__class__.__name__
+    finally:
+        conn.close()
 
 
 def delivery_attempt(*, delivery_id: int) -> str:

@@ -185,10 +185,12 @@ def resolve_references(entries) -> dict:
                 clean.append(model._meta.pk.to_python(pk))
             except ValidationError:  # an id of the wrong type is simply shown as it is
                 continue
-        one_level = [f.name for f in model._meta.concrete_fields if f.many_to_one]
+        one_level = [f.name for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
         qs = model._base_manager.filter(pk__in=clean)
-        if not any(hasattr(model, a) for a in CODE_ATTRS + NAME_ATTRS):
-            qs = qs.select_related(*one_level)  # str() of code-less records often names their parent
+        attrs = [getattr(model, a, None) for a in CODE_ATTRS + NAME_ATTRS]
+        if all(a is None for a in attrs) or any(isinstance(a, property) for a in attrs):
+            # str() of code-less records often names their parent; a computed name reads a related record
+            qs = qs.select_related(*one_level)
         labels[model] = {str(obj.pk): record_label(obj) for obj in qs}
     return labels
 

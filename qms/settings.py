@@ -281,6 +281,9 @@ SPECTACULAR_SETTINGS = {
 }
 # A webhook subscription is disabled after this many consecutive failed deliveries (its owner is told).
 API_WEBHOOK_MAX_FAILURES = int(os.environ.get("API_WEBHOOK_MAX_FAILURES", "10"))
+# Webhook receivers: when set, only these hosts (names, ".domain" suffixes, IP networks in CIDR); unset, any
+# host not on loopback, link-local, multicast or reserved addresses (api/webhook_address.py).
+API_WEBHOOK_ALLOWED_HOSTS = env_list("API_WEBHOOK_ALLOWED_HOSTS", "")
 API_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS", "5"))
 API_IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("API_IDEMPOTENCY_KEEP_DAYS", "7"))
 API_WEBHOOK_LOG_KEEP_DAYS = int(os.environ.get("API_WEBHOOK_LOG_KEEP_DAYS", "90"))

@@ -148,6 +148,31 @@ def _plant(site: Site, other: Site) -> Plant:
     return p
 
 
+def _webhooks(plants, admin) -> None:
+    """Each plant's own integration with a webhook subscription and one logged delivery (the demo has none:
+    its receivers would not answer)."""
+    import uuid
+
+    from api.models import WebhookDelivery, WebhookSubscription
+    from api.services import service_account_create
+
+    for code, plant in plants.items():
+        acc = service_account_create(
+            username=f"iso-wms-{code.lower()}",
+            system="wms",
+            roles={plant.site: [Role.PRODUCTION_SUPERVISOR]},
+            user=admin,
+        )
+        with audit_context(user=admin, reason="test"):
+            sub = WebhookSubscription.objects.create(
+                account=acc, event="lot.held", url=f"https://wms.{code.lower()}.example/h", secret="whsec_test"
+            )
+        plant.objects["webhook"] = sub
+        plant.objects["webhook_delivery"] = WebhookDelivery.objects.create(
+            subscription=sub, event="lot.held", event_id=uuid.uuid4(), payload={"site": code}
+        )
+
+
 def build_world() -> dict[str, Plant]:
     """Seed both demo plants (plus a BRG mock recall, which the demo lacks) and one single-site user per
     role and plant. Call inside a transaction that is rolled back."""
@@ -163,6 +188,7 @@ def build_world() -> dict[str, Plant]:
                 lot = Lot.objects.filter(site=site, status="released").order_by("pk").first()
                 recall_start(lot=lot, user=qm, reason="isolation walk", is_mock=True)
         plants = {"BRG": _plant(brg, food), "FOOD": _plant(food, brg)}
+        _webhooks(plants, User.objects.get(username="admin"))
         with audit_context(reason="test"):
             for code, plant in plants.items():
                 for role in Role.values:
@@ -265,6 +291,8 @@ ROUTES: dict[str, list] = {
 for _name in ("lot", "lot_ship_check", "lot_consume_check", "lot_genealogy", "lot_trace", "lot_recall_scope"):
     ROUTES[f"api:{_name}"] = [_code("lot")]
 ROUTES["api:lot_coa"] = [_code("released_lot")]
+ROUTES["api:webhook"] = [_pk("webhook")]
+ROUTES["api:webhook_delivery_replay"] = [("webhook_delivery", lambda d: {"pk": d.subscription_id, "delivery": d.pk})]
 ROUTES["api:inspection"] = [_code("inspection")]
 ROUTES["api:ncr"] = [_code("ncr")]
 ROUTES["api:capa"] = [_code("capa")]

@@ -1,5 +1,8 @@
-"""Schemathesis against the live schema, through the WSGI app (no network): for a representative set of
-endpoints called with a service account's token, no 500 and every answer conforms to the schema."""
+"""Schemathesis against the live schema, through the WSGI app (no network), with a service account's token:
+every operation called alone with generated input (no 500, every answer as the schema says), then
+stateful: chains of calls following the links Schemathesis infers between operations (a lot listed, then
+read, checked, traced; an NCR created, then read), over a plant with a lot, an approved supplier, an open
+inspection and a customer to ship to."""
 
 import pytest
 import schemathesis
@@ -14,20 +17,23 @@ from .factories import account, token
 RAW = SchemaGenerator().get_schema(request=None, public=True)
 schema = schemathesis.openapi.from_dict(RAW)
 schema.app = get_wsgi_application()
-REPRESENTATIVE = [
-    "/api/v1/lots/",
-    "/api/v1/lots/receipts/",
-    "/api/v1/lots/{code}/",
-    "/api/v1/lots/{code}/ship-check/",
-    "/api/v1/lots/{code}/trace/",
-    "/api/v1/measurements/",
-    "/api/v1/shipments/",
-    "/api/v1/inspections/",
-    "/api/v1/ncrs/",
-    "/api/v1/parts/",
-    "/api/v1/suppliers/",
-]
-subset = schema.include(path=REPRESENTATIVE)
+CALLER: dict[str, str] = {}  # the test's service-account token, set by the `auth` fixture
+
+
+@schema.auth(refresh_interval=None)
+class ServiceAccountToken:
+    """The token as Schemathesis' own auth: its checks then know the caller is authenticated on purpose and
+    probe that a call without it, or with a wrong one, is refused."""
+
+    def get(self, case, ctx):
+        return CALLER.get("token", "")
+
+    def set(self, case, data, ctx):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+# Each operation alone; the CoA is a PDF rendered per call (slow, its own tests check it).
+subset = schema.exclude(path_regex=r"coa\.pdf$")
 
 
 @pytest.fixture
@@ -50,11 +56,13 @@ def auth(db, make_user, site, wsgi_keeps_the_test_connection):
         admin, site, name="contract", roles=[Role.INSPECTOR, Role.QUALITY_MANAGER, Role.PRODUCTION_SUPERVISOR]
     )
     _tok, raw = token(admin, acc)
-    return {"Authorization": f"Bearer {raw}", "Idempotency-Key": "contract-test"}
+    CALLER["token"] = raw
+    yield {"Idempotency-Key": "contract-test"}
+    CALLER.clear()
 
 
 @subset.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.django_db
 def test_api_conforms_to_its_schema(case, auth):
     # Business refusals of schema-valid input (an unknown site or part code: 400/422 with problem details)
@@ -63,4 +71,48 @@ def test_api_conforms_to_its_schema(case, auth):
     case.call_and_validate(
         headers={**auth, **(case.headers or {})},
         excluded_checks=[schemathesis.checks.positive_data_acceptance],
+    )
+
+
+@pytest.fixture
+def plant(db, make_user, site):
+    """A small plant for the workflows to find: released and received lots, an approved supplier, an open
+    inspection, a customer."""
+    from inspection import services as insp_services
+    from inspection.models import Stage
+    from inspection.tests import factories as insp_f
+    from suppliers.tests import factories as sf
+    from traceability.tests import factories as tf
+
+    qe = make_user("qe", roles=[Role.QUALITY_ENGINEER])
+    qm = make_user("qm", roles=[Role.QUALITY_MANAGER])
+    part = insp_f.part("WF-1")
+    sup = sf.approved_supplier(qm, site, code="SUP-WF", part=part)
+    finished = tf.lot(site, code="WF-LOT-1", part_obj=part)
+    tf.link(tf.lot(site, code="WF-RAW-1", part_obj=part, supplier=sup), finished)
+    plan = insp_f.plan(site, part, qe, qm, stage=Stage.FQC)
+    insp_services.inspection_create(stage=Stage.FQC, plan=plan, lot=finished, user=qe, sample_size=3)
+    tf.customer("CUST-WF")
+    return {"lot": finished, "supplier": sup}
+
+
+def test_api_workflows_hold_their_contract(auth, plant):
+    workflow = schema.as_state_machine()
+
+    class Workflow(workflow):
+        def get_call_kwargs(self, case):
+            return {"headers": {**auth, **(case.headers or {})}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=[schemathesis.checks.positive_data_acceptance],
+                transport_kwargs=kwargs or None,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+        )
     )

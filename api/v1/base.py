@@ -5,6 +5,10 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from django.http import Http404
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 
 from qms.core import policy
@@ -61,3 +65,23 @@ def read(perm: str, **writes):
         return cls
 
     return deco
+
+
+@extend_schema(exclude=True)
+class NoSuchAddress(ApiView):
+    """Any other address under /api/v1/: a problem-details 404 (an integration parses JSON, not a web page)."""
+
+    qms_permission = "api.view"
+    permissions = {m: "api.view" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
+
+    def _missing(self, request, *args, **kwargs):
+        if not request.path.endswith("/"):
+            try:
+                match = resolve(request.path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and match.url_name != "no_such_address":
+                raise NotFound(_("Addresses end with a slash: %(path)s/") % {"path": request.path})
+        raise NotFound(_("No such address in the API. The schema at /api/schema/ lists every one."))
+
+    get = post = put = patch = delete = _missing

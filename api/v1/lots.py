@@ -60,6 +60,8 @@ class LotList(ListModelMixin, ApiView):
     filterset_class = LotFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no caller, no site scope
+            return Lot._base_manager.none()
         return (
             Lot.objects.filter(site_id__in=policy.sites_for(self.request.user, "lots.view"))
             .select_related("part", "site", "supplier", "work_order")

@@ -95,6 +95,8 @@ class SupplierList(ListModelMixin, ApiView):
     serializer_class = SupplierOut
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no caller, no site scope
+            return Supplier._base_manager.none()
         qs = Supplier.objects.order_by("code")
         status = self.request.query_params.get("status")
         return qs.filter(status=status) if status else qs
