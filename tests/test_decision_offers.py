@@ -35,9 +35,6 @@ NO_PAGE = {
 # Decisions whose pages ask policy.decision_offer (second wave) but have no case here yet: each one is a gap
 # to close, listed so that a decision added from now on without a case still fails.
 CASE_TO_ADD = {
-    "ebr.step_verify": "batch record step page (batchrecords/views.py _step_context)",
-    "ebr.review": "batch record review page (batchrecords/views.py ebr_review)",
-    "deviation.approve": "deviation approve page (batchrecords/views.py deviation_approve)",
     "training.acknowledge": "the trainee's own task page (documents/views.py training_acknowledge)",
     "audit.close": "lead-auditor rule is outside DECISIONS: its refusal names nobody (audits/views.py audit_close)",
     "change.board_sign": "change page board offer (changes/views.py change_detail)",
@@ -400,6 +397,71 @@ def mbr_approve_due(site, p):
     return {"url": reverse("batchrecords:mbr_approve", args=[master.code]), "marker": PASSWORD_FIELD}
 
 
+def _batch_record(site, p):
+    """A batch record of the tablet master (QE wrote it, QM approved it) run by the production supervisor."""
+    from batchrecords.tests import factories as bf
+
+    record = bf.ebr(site, {"qe": p["qe"], "qm": p["qm"], "op": p["sup"]})
+    return bf, record, bf.param_ids(record), bf.steps(record)
+
+
+def step_verify_due(site, p):
+    """The supervisor performed the critical granulation step: a second person must verify it."""
+    from batchrecords import services
+
+    bf, record, ids, (granulation, _compression) = _batch_record(site, p)
+    services.ebr_step_perform(
+        step=granulation,
+        user=p["sup"],
+        credential=bf.cred(p["sup"]),
+        values={ids["Inlet temperature"]: "65", ids["Moisture"]: "1.2"},
+    )
+    return {
+        "url": reverse("batchrecords:ebr_detail", args=[record.code]),
+        "marker": reverse("batchrecords:ebr_step_verify", args=[record.code, granulation.pk]),
+    }
+
+
+def ebr_review_due(site, p):
+    """A completed batch record whose critical step the QE verified: the QE took part, may not review it."""
+    from batchrecords import services
+
+    bf, record, ids, (granulation, compression) = _batch_record(site, p)
+    sup = p["sup"]
+    values = {ids["Inlet temperature"]: "65", ids["Moisture"]: "1.2"}
+    services.ebr_step_perform(step=granulation, user=sup, credential=bf.cred(sup), values=values)
+    services.ebr_step_verify(step=granulation, user=p["qe"], credential=bf.cred(p["qe"]))
+    services.ebr_step_perform(step=compression, user=sup, credential=bf.cred(sup), values={ids["Hardness"]: "50"})
+    material = record.mbr.materials.get()
+    lot = bf.material_lot(site, material.part)
+    services.ebr_dispense(ebr=record, material=material, lot_code=lot.code, quantity="10", user=sup)
+    services.ebr_yield_record(ebr=record, actual_yield="98", user=sup)
+    services.ebr_complete(ebr=record, user=sup)
+    return {"url": reverse("batchrecords:ebr_review", args=[record.code]), "marker": PASSWORD_FIELD}
+
+
+def deviation_approve_due(site, p):
+    """A minor deviation the QE raised, assessed by the second QE (its lot not affected): QA approval due."""
+    from batchrecords import services
+    from batchrecords.tests import factories as bf
+
+    lot = bf.material_lot(site, bf.part("OF-BULK"), status="quarantine")
+    dev = services.deviation_raise(site=site, title="Room pressure alarm", lots=[lot], user=p["qe"])
+    row = dev.affected_lots.get()
+    services.deviation_assess(
+        deviation=dev,
+        user=p["qe2"],
+        classification="minor",
+        impact_assessment="Doors closed within a minute: no exposure",
+        lot_impacts={row.pk: ("not_affected", "closed phase")},
+    )
+    return {
+        "url": reverse("batchrecords:deviation_detail", args=[dev.code]),
+        "marker": reverse("batchrecords:deviation_approve", args=[dev.code]),
+        "form_page": reverse("batchrecords:deviation_approve", args=[dev.code]),
+    }
+
+
 @dataclass(frozen=True)
 class Case:
     build: object  # (site, people) -> {"url", "marker", optional "form_page"}
@@ -450,6 +512,9 @@ CASES: dict[str, Case] = {
     "document.obsolete": Case(document_obsolete_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "training.assess": Case(training_assess_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "mbr.approve": Case(mbr_approve_due, refused="qe", eligible="qm"),
+    "ebr.step_verify": Case(step_verify_due, refused="sup", eligible="inspector"),
+    "ebr.review": Case(ebr_review_due, refused="qe", eligible="qm", outsider="inspector"),
+    "deviation.approve": Case(deviation_approve_due, refused="qe", eligible="qm", outsider="inspector"),
 }
 
 
