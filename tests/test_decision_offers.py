@@ -35,7 +35,6 @@ NO_PAGE = {
 # Decisions whose pages ask policy.decision_offer (second wave) but have no case here yet: each one is a gap
 # to close, listed so that a decision added from now on without a case still fails.
 CASE_TO_ADD = {
-    "training.acknowledge": "the trainee's own task page (documents/views.py training_acknowledge)",
     "audit.close": "lead-auditor rule is outside DECISIONS: its refusal names nobody (audits/views.py audit_close)",
     "change.board_sign": "change page board offer (changes/views.py change_detail)",
     "change.verify": "change page effectiveness offer (changes/views.py change_detail)",
@@ -390,6 +389,17 @@ def training_assess_due(site, p):
     return {"url": reverse("documents:training_instructor", args=[version.pk]), "marker": PASSWORD_FIELD}
 
 
+def training_acknowledge_due(site, p):
+    """A new SOP in force that the quality engineers and managers must read: each has an open task, listed
+    on their own "my training" page (the task page itself is the trainee's only, see the test below)."""
+    from documents.tests import factories as df
+
+    doc = df.document(site, p, title="SOP reading", training_roles=[Role.QUALITY_ENGINEER, Role.QUALITY_MANAGER])
+    df.effective(doc, p)
+    task_url = reverse("documents:training_acknowledge", args=[0])
+    return {"url": reverse("documents:my_training"), "marker": task_url[: task_url.rindex("0/")]}
+
+
 def mbr_approve_due(site, p):
     from batchrecords.tests import factories as bf
 
@@ -511,6 +521,7 @@ CASES: dict[str, Case] = {
     "document.approve": Case(document_approve_due, refused="qe", eligible="qm"),
     "document.obsolete": Case(document_obsolete_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "training.assess": Case(training_assess_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
+    "training.acknowledge": Case(training_acknowledge_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "mbr.approve": Case(mbr_approve_due, refused="qe", eligible="qm"),
     "ebr.step_verify": Case(step_verify_due, refused="sup", eligible="inspector"),
     "ebr.review": Case(ebr_review_due, refused="qe", eligible="qm", outsider="inspector"),
@@ -633,3 +644,27 @@ def test_a_site_may_give_a_decision_to_a_role_without_its_default_permission(
     assert model.objects.get().status == status
     # the quality engineer, no longer in this plant's authority for it, is refused at the page as at the door
     assert login(people["qe"]).get(record["form_page"]).status_code == 403
+
+
+def test_the_trainee_outside_the_sites_authority_reads_the_task_page_without_the_form(site, people, login):
+    """training.acknowledge: the task page is the trainee's own (no one else reaches it), so its refusal is
+    checked here rather than in the walk above: the note, no signature form, and a signed post is refused."""
+    from conftest import PASSWORD
+    from documents.models import TrainingRecord, TrainingTask
+
+    record = training_acknowledge_due(site, people)
+    assert record["marker"].endswith("/task/")
+    with audit_context(reason="test: this plant gives the decision to these roles"):
+        DecisionAuthority.objects.create(site=site, decision="training.acknowledge", role=Role.QUALITY_MANAGER)
+    task = TrainingTask.objects.get(user=people["qe"])
+    url = reverse("documents:training_acknowledge", args=[task.pk])
+    client = login(people["qe"])
+    page = client.get(url).content.decode()
+    assert PASSWORD_FIELD not in page and "Qm" in _refusal_note(page, "training.acknowledge")
+    client.post(url, {"username": "qe", "password": PASSWORD, "reason": "read"})
+    assert not TrainingRecord.objects.filter(user=people["qe"]).exists()
+    mine = TrainingTask.objects.get(user=people["qm"])
+    assert (
+        PASSWORD_FIELD
+        in login(people["qm"]).get(reverse("documents:training_acknowledge", args=[mine.pk])).content.decode()
+    )
