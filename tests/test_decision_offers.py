@@ -35,7 +35,6 @@ NO_PAGE = {
 # Decisions whose pages ask policy.decision_offer (second wave) but have no case here yet: each one is a gap
 # to close, listed so that a decision added from now on without a case still fails.
 CASE_TO_ADD = {
-    "audit.close": "lead-auditor rule is outside DECISIONS: its refusal names nobody (audits/views.py audit_close)",
     "change.board_sign": "change page board offer (changes/views.py change_detail)",
     "change.verify": "change page effectiveness offer (changes/views.py change_detail)",
     "change.close": "change close page (changes/views.py)",
@@ -400,6 +399,21 @@ def training_acknowledge_due(site, p):
     return {"url": reverse("documents:my_training"), "marker": task_url[: task_url.rindex("0/")]}
 
 
+def audit_close_due(site, p):
+    """An internal audit performed and reported by its lead auditor, the QE, with the SQE on the team: only
+    the lead signs the closure, so the SQE (who holds the authority) is refused and told who can."""
+    from audits import services
+    from audits.tests import factories as af
+
+    audit = af.performed_audit(site, {**p, "prod": p["sup"]})  # lead auditor QE, auditor SQE
+    services.audit_perform_complete(audit=audit, user=p["qe"], summary="Every item conforming")
+    return {
+        "url": reverse("audits:audit_detail", args=[audit.code]),
+        "marker": reverse("audits:audit_close", args=[audit.code]),
+        "form_page": reverse("audits:audit_close", args=[audit.code]),
+    }
+
+
 def mbr_approve_due(site, p):
     from batchrecords.tests import factories as bf
 
@@ -522,6 +536,7 @@ CASES: dict[str, Case] = {
     "document.obsolete": Case(document_obsolete_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "training.assess": Case(training_assess_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "training.acknowledge": Case(training_acknowledge_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
+    "audit.close": Case(audit_close_due, refused="sqe", eligible="qe", outsider="inspector"),
     "mbr.approve": Case(mbr_approve_due, refused="qe", eligible="qm"),
     "ebr.step_verify": Case(step_verify_due, refused="sup", eligible="inspector"),
     "ebr.review": Case(ebr_review_due, refused="qe", eligible="qm", outsider="inspector"),
