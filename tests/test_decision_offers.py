@@ -35,10 +35,6 @@ NO_PAGE = {
 # Decisions whose pages ask policy.decision_offer (second wave) but have no case here yet: each one is a gap
 # to close, listed so that a decision added from now on without a case still fails.
 CASE_TO_ADD = {
-    "change.board_sign": "change page board offer (changes/views.py change_detail)",
-    "change.verify": "change page effectiveness offer (changes/views.py change_detail)",
-    "change.close": "change close page (changes/views.py)",
-    "change.cancel": "change cancel page (changes/views.py change_cancel)",
     "lot.release_history": "lots import page: the history option only for release authority "
     "(covered in tests/test_issue10_history_import.py)",
 }
@@ -414,6 +410,72 @@ def audit_close_due(site, p):
     }
 
 
+def _change_cast(p):
+    return {**p, "prod": p["sup"]}  # changes' factories call the production supervisor "prod"
+
+
+def _change_url(change):
+    return reverse("changes:change_detail", args=[change.code])
+
+
+def board_sign_due(site, p):
+    """A change the QE requested, assessed by the second QE, at the board (quality manager and engineer)."""
+    from changes.tests import factories as cf
+
+    change = cf.at_board(site, _change_cast(p), requester="qe")
+    return {
+        "url": _change_url(change),
+        "marker": reverse("changes:board_sign", args=[change.code]),
+        "form_page": reverse("changes:board_sign", args=[change.code]),
+    }
+
+
+def _change_implemented(site, p):
+    """An approved change whose one task the second QE owned and did: its effectiveness check is due."""
+    from django.utils import timezone
+
+    from changes import services
+    from changes.tests import factories as cf
+
+    change = cf.approved(site, _change_cast(p))
+    today = timezone.localdate()
+    task = services.task_add(change=change, description="Update WI-GRD-01", owner=p["qe2"], due_on=today, user=p["qe"])
+    services.task_complete(task=task, user=p["qe2"], evidence="WI-GRD-01 rev B issued")
+    check = services.implementation_complete(change=change, user=p["qe"], criteria="no burn", check_due_on=today)
+    return change, check
+
+
+def change_verify_due(site, p):
+    change, check = _change_implemented(site, p)
+    return {
+        "url": _change_url(change),
+        "marker": reverse("changes:effectiveness", args=[check.pk]),
+        "form_page": reverse("changes:effectiveness", args=[check.pk]),
+    }
+
+
+def change_close_due(site, p):
+    from changes import services
+    from changes.tests.factories import credential
+
+    change, check = _change_implemented(site, p)
+    services.change_effectiveness_record(
+        check=check, result="effective", evidence="No grinding burn since", user=p["qm"], credential=credential(p["qm"])
+    )
+    return {"url": _change_url(change), "marker": reverse("changes:change_close", args=[change.code])}
+
+
+def change_cancel_due(site, p):
+    from changes.tests import factories as cf
+
+    change = cf.change(site, _change_cast(p))
+    return {
+        "url": _change_url(change),
+        "marker": reverse("changes:change_cancel", args=[change.code]),
+        "form_page": reverse("changes:change_cancel", args=[change.code]),
+    }
+
+
 def mbr_approve_due(site, p):
     from batchrecords.tests import factories as bf
 
@@ -538,6 +600,14 @@ CASES: dict[str, Case] = {
     "training.acknowledge": Case(training_acknowledge_due, refused="qe", eligible="qm", authority=(R.QUALITY_MANAGER,)),
     "audit.close": Case(audit_close_due, refused="sqe", eligible="qe", outsider="inspector"),
     "mbr.approve": Case(mbr_approve_due, refused="qe", eligible="qm"),
+    "change.board_sign": Case(board_sign_due, refused="qe", eligible="qm", outsider="inspector"),
+    "change.verify": Case(change_verify_due, refused="qe2", eligible="qm", outsider="inspector"),
+    "change.close": Case(
+        change_close_due, refused="qe", eligible="qm", outsider="inspector", authority=(R.QUALITY_MANAGER,)
+    ),
+    "change.cancel": Case(
+        change_cancel_due, refused="qe", eligible="qm", outsider="inspector", authority=(R.QUALITY_MANAGER,)
+    ),
     "ebr.step_verify": Case(step_verify_due, refused="sup", eligible="inspector"),
     "ebr.review": Case(ebr_review_due, refused="qe", eligible="qm", outsider="inspector"),
     "deviation.approve": Case(deviation_approve_due, refused="qe", eligible="qm", outsider="inspector"),
@@ -634,13 +704,14 @@ def test_decision_offer_and_the_door_agree_for_the_supplier_author(site, people)
 
 @pytest.mark.parametrize(
     "decision, status",
-    [("ncr.cancel", "cancelled"), ("complaint.cancel", "cancelled")],
+    [("ncr.cancel", "cancelled"), ("complaint.cancel", "cancelled"), ("change.cancel", "cancelled")],
 )
 def test_a_site_may_give_a_decision_to_a_role_without_its_default_permission(
     decision, status, site, people, make_user, login
 ):
     """Per-site authority reaches the pages too: the production supervisor this plant made its deputy sees
     the form, reaches the decision page (not refused by the default permission) and takes the decision."""
+    from changes.models import ChangeRequest
     from conftest import PASSWORD
     from nonconformance.models import Complaint, Ncr
 
@@ -655,7 +726,7 @@ def test_a_site_may_give_a_decision_to_a_role_without_its_default_permission(
     assert PASSWORD_FIELD in client.get(record["form_page"]).content.decode()
     response = client.post(record["form_page"], {"username": "deputy", "password": PASSWORD, "reason": "in error"})
     assert response.status_code == 302
-    model = Ncr if decision == "ncr.cancel" else Complaint
+    model = {"ncr.cancel": Ncr, "complaint.cancel": Complaint, "change.cancel": ChangeRequest}[decision]
     assert model.objects.get().status == status
     # the quality engineer, no longer in this plant's authority for it, is refused at the page as at the door
     assert login(people["qe"]).get(record["form_page"]).status_code == 403
