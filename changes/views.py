@@ -253,9 +253,10 @@ def assessment(request, code):
     )
 
 
-@require("changes.board")
+@require_decision("change.board_sign")
 def board_sign(request, code):
-    change = _change(request, code, "changes.board")
+    change = _change(request, code)
+    require_decision_site(request, "change.board_sign", change.site)
     roles = services.roles_user_may_sign(request.user, change)
     offer = services.board_offer(request.user, change)
     form = VoteForm(request.POST or None, request=request, meaning="approved", roles=roles)
@@ -371,13 +372,13 @@ def implemented(request, code):
     )
 
 
-@require("changes.verify")
+@require_decision("change.verify")
 def effectiveness(request, pk):
     check = get_object_or_404(
         ChangeEffectivenessCheck.objects.select_related("change", "change__site", "change__requested_by"), pk=pk
     )
     change = check.change
-    require_site(request, "changes.verify", change.site)
+    require_decision_site(request, "change.verify", change.site)
     offer = policy.decision_offer(
         request.user,
         "change.verify",

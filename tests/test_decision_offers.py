@@ -759,3 +759,17 @@ def test_the_trainee_outside_the_sites_authority_reads_the_task_page_without_the
         PASSWORD_FIELD
         in login(people["qm"]).get(reverse("documents:training_acknowledge", args=[mine.pk])).content.decode()
     )
+
+
+@pytest.mark.parametrize("decision", ["mbr.approve", "ebr.review", "deviation.approve", "change.verify"])
+def test_a_deputy_the_site_gives_the_decision_reaches_its_page(decision, site, people, make_user, login):
+    """A page that exists to take one decision follows the site's decision authority (require_decision), not
+    the default permission: the MRB member this plant made a deputy is offered the form and reaches it."""
+    record = CASES[decision].build(site, people)
+    form_page = record.get("form_page", record["url"])
+    client = login(make_user("deputy", roles=[Role.MRB_MEMBER], display_name="Deputy"))
+    assert client.get(form_page).status_code == 403
+    with audit_context(reason="test: the deputy decides at this plant"):
+        DecisionAuthority.objects.create(site=site, decision=decision, role=Role.MRB_MEMBER)
+    assert record["marker"] in client.get(record["url"]).content.decode()
+    assert PASSWORD_FIELD in client.get(form_page).content.decode()
