@@ -444,6 +444,43 @@ def audit_close_problems(audit: Audit) -> list[str]:
     return problems
 
 
+def _lead_may_close(audit: Audit) -> bool:
+    lead = audit.lead_auditor
+    return lead is not None and policy.can_decide(lead, "audit.close", audit.site)
+
+
+def _only_the_lead(audit: Audit) -> str:
+    message = _("Only the lead auditor signs the audit's closure.")
+    if _lead_may_close(audit):
+        message += " " + _("Who can act: %(names)s.") % {"names": audit.lead_auditor.printed_name}
+    return message
+
+
+def audit_close_offer(user, audit: Audit) -> dict:
+    """What the audit's pages show for closing it: the site's authority for `audit.close`
+    (policy.decision_offer) narrowed to the lead auditor, the one person who signs the closure. A refusal
+    names the lead auditor when they hold that authority, and nobody when they do not (nobody can close)."""
+    offer = policy.decision_offer(user, "audit.close", audit.site, what=audit.code)
+    if user.pk != audit.lead_auditor_id:
+        lead_may = _lead_may_close(audit)
+        return {
+            "decision": "audit.close",
+            "may": False,
+            "why": _only_the_lead(audit),
+            "who": [audit.lead_auditor.printed_name] if lead_may else [],
+        }
+    if not offer["may"]:  # the lead without the authority: those holding it are not the lead either
+        offer = {
+            **offer,
+            "why": _(
+                "You do not hold the authority to close audits at this site, and only the lead auditor signs "
+                "the closure: ask your administrator."
+            ),
+            "who": [],
+        }
+    return offer
+
+
 @policy.door("audit.close")
 def audit_close(*, audit: Audit, user, credential, reason: str = "") -> Audit:
     """Close the audit, e-signed by its lead auditor, once every finding has an owner (and every major or
@@ -451,7 +488,7 @@ def audit_close(*, audit: Audit, user, credential, reason: str = "") -> Audit:
     credential_check_owner(user=user, credential=credential)
     policy.check_decide(user, "audit.close", audit.site)
     if user.pk != audit.lead_auditor_id:
-        raise PermissionRefused(_("Only the lead auditor signs the audit's closure."))
+        raise PermissionRefused(_only_the_lead(audit))
     reason = _text(reason) or _("audit closed")
     with transaction.atomic(), audit_context(user=user, reason=reason):
         locked = Audit.objects.select_for_update().get(pk=audit.pk)

@@ -147,9 +147,7 @@ def audit_detail(request, code):
     on_team = user.pk in team and policy.can(user, "audits.perform", audit.site)
     is_lead = user.pk == audit.lead_auditor_id and on_team
     may_plan = policy.can(user, "audits.plan", audit.site)
-    offer = policy.decision_offer(user, "audit.close", audit.site, what=audit.code)
-    if offer["may"] and not is_lead:
-        offer = {"may": False, "why": _("Only the lead auditor signs the audit's closure."), "who": []}
+    offer = services.audit_close_offer(user, audit)
     findings = list(audit.findings.all())
     lang = request.LANGUAGE_CODE or "en"
     items = [(item, item.title(lang)) for item in audit.items.all()]
@@ -303,9 +301,7 @@ def audit_close(request, code):
         else:
             messages.success(request, _("Audit closed."))
             return redirect(services.audit_url(audit))
-    offer = policy.decision_offer(request.user, "audit.close", audit.site, what=audit.code)
-    if offer["may"] and request.user.pk != audit.lead_auditor_id:
-        offer = {"may": False, "why": _("Only the lead auditor signs the audit's closure."), "who": []}
+    offer = services.audit_close_offer(request.user, audit)
     return render(
         request,
         "audits/sign.html",

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm import can_proceed
 
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
@@ -22,7 +21,8 @@ from qms.core.errors import DomainError
 from qms.core.i18n import LazyFormat
 from qms.core.numbers import parse_decimal
 from qms.core.selectors import users_with_role
-from qms.core.services import notification_send
+from qms.core.services import clean_text as _text
+from qms.core.services import notification_send, require_transition
 
 from .models import (
     BLOCKING_CLASSES,
@@ -55,13 +55,7 @@ class BatchRecordError(DomainError):
 
 
 def _require(obj, method_name: str, message) -> None:
-    if not can_proceed(getattr(obj, method_name)):
-        raise BatchRecordError(message)
-
-
-def _text(value, limit: int | None = None) -> str:
-    text = (value or "").strip()
-    return text[:limit] if limit else text
+    require_transition(obj, method_name, message, error=BatchRecordError)
 
 
 def mbr_url(mbr) -> str:
@@ -786,12 +780,12 @@ def deviation_raise(
             "DEV",
             site=site,
             title=title,
-            description=description or "",
+            description=_text(description),
             classification=classification,
             source=source,
             source_reference=_text(source_reference, 200),
             ebr=ebr,
-            immediate_action=immediate_action or "",
+            immediate_action=_text(immediate_action),
             raised_by=user,
         )
         seen = set()

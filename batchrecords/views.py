@@ -18,7 +18,7 @@ from compliance.signatures import signatures_with_validity
 from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 
 from . import selectors, services
 from .forms import (
@@ -295,9 +295,10 @@ def mbr_new_version(request, code):
     return redirect(services.mbr_url(new))
 
 
-@require("batch.mbr_approve")
+@require_decision("mbr.approve")
 def mbr_approve(request, code):
-    mbr = _mbr(request, code, "batch.mbr_approve")
+    mbr = _mbr(request, code)
+    require_decision_site(request, "mbr.approve", mbr.site)
     offer = policy.decision_offer(
         request.user,
         "mbr.approve",
@@ -407,7 +408,8 @@ def ebr_detail(request, code):
             "yield_form": YieldForm() if may_execute and ebr.actual_yield is None else None,
             "problems": services.ebr_completion_problems(ebr) if may_execute else [],
             "exceptions": selectors.ebr_exceptions(ebr),
-            "may_review": ebr.status == EbrStatus.COMPLETED and policy.can(request.user, "batch.review", ebr.site),
+            # the review page follows the site's authority for the decision (it names whoever took part)
+            "may_review": ebr.status == EbrStatus.COMPLETED and policy.can_decide(request.user, "ebr.review", ebr.site),
             "may_raise": policy.can(request.user, "deviation.raise", ebr.site),
             "report_url": reverse("compliance:report_pdf", args=["batchrecords.disposition"]) + f"?record={ebr.code}",
             "signatures": signatures_with_validity(ebr),
@@ -552,9 +554,10 @@ def ebr_complete(request, code):
     return redirect(services.ebr_url(ebr))
 
 
-@require("batch.review")
+@require_decision("ebr.review")
 def ebr_review(request, code):
-    ebr = _ebr(request, code, "batch.review")
+    ebr = _ebr(request, code)
+    require_decision_site(request, "ebr.review", ebr.site)
     offer = policy.decision_offer(
         request.user,
         "ebr.review",
@@ -804,9 +807,10 @@ def deviation_capa(request, code):
     return redirect(services.deviation_url(dev))
 
 
-@require("deviation.approve")
+@require_decision("deviation.approve")
 def deviation_approve(request, code):
-    dev = _deviation(request, code, "deviation.approve")
+    dev = _deviation(request, code)
+    require_decision_site(request, "deviation.approve", dev.site)
     offer = policy.decision_offer(
         request.user,
         "deviation.approve",

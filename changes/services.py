@@ -257,6 +257,25 @@ def roles_user_may_sign(user, change: ChangeRequest) -> list[str]:
     return [r for r in selectors.board_roles(change.site) if r in mine and r not in taken]
 
 
+def board_offer(user, change: ChangeRequest) -> dict:
+    """What the change's pages show for the board vote: policy.decision_offer (the site's authority, not the
+    requester), narrowed to someone holding a board role of the site still waiting for a signature; when
+    none of theirs waits, the refusal names those whose role does."""
+    involved = {"authored": change.requested_by_id}
+    offer = policy.decision_offer(user, "change.board_sign", change.site, involved=involved, what=change.code)
+    if not offer["may"] or roles_user_may_sign(user, change):
+        return offer
+    who = [
+        u.printed_name
+        for u in policy.eligible_users("change.board_sign", change.site, involved=involved)
+        if roles_user_may_sign(u, change)
+    ]
+    why = _("No board role you hold is waiting for a signature.")
+    if who:
+        why += " " + _("Who can act: %(names)s.") % {"names": ", ".join(who)}
+    return {**offer, "may": False, "why": why, "who": who}
+
+
 @policy.door("change.board_sign")
 def change_board_sign(
     *, change: ChangeRequest, user, credential, vote: str, role: str | None = None, comment: str = ""

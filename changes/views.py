@@ -21,7 +21,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.models import Role
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import selectors, services
@@ -131,10 +131,7 @@ def change_detail(request, code):
     may_assess = policy.can(user, "changes.assess", site)
     is_requester = user.pk == change.requested_by_id and not policy.is_read_only(user)
     board = services.board_state(change)
-    my_roles = services.roles_user_may_sign(user, change) if change.status == S.BOARD else []
-    board_offer = policy.decision_offer(
-        user, "change.board_sign", site, involved={"authored": change.requested_by_id}, what=change.code
-    )
+    board_offer = services.board_offer(user, change) if change.status == S.BOARD else None
     checks = list(change.checks.all())
     pending = next((c for c in checks if c.result == "pending"), None)
     verify_offer = policy.decision_offer(
@@ -148,7 +145,6 @@ def change_detail(request, code):
             "change": change,
             "impacts": list(change.impacts.all()),
             "board": [(Role(r).label, v) for r, v in board.items()],
-            "my_roles": my_roles,
             "board_offer": board_offer,
             "tasks": list(change.tasks.all()),
             "checks": checks,
@@ -159,9 +155,13 @@ def change_detail(request, code):
             "may_submit": (is_requester or may_assess) and change.status == S.DRAFT,
             "may_link": (is_requester or may_assess)
             and change.status in (S.IMPLEMENTATION, S.EFFECTIVENESS, S.VERIFIED),
-            "may_close": policy.can_decide(user, "change.close", site) and change.status == S.VERIFIED,
-            "may_cancel": policy.can_decide(user, "change.cancel", site)
-            and change.status in (S.DRAFT, S.ASSESSMENT, S.BOARD, S.IMPLEMENTATION),
+            # one offer per decision the change's state allows: the form only to someone its door would let
+            "close_offer": policy.decision_offer(user, "change.close", site, what=change.code)
+            if change.status == S.VERIFIED
+            else None,
+            "cancel_offer": policy.decision_offer(user, "change.cancel", site, what=change.code)
+            if change.status in (S.DRAFT, S.ASSESSMENT, S.BOARD, S.IMPLEMENTATION)
+            else None,
             "needs_ppap": services.needs_ppap(change),
             "impact_form": ImpactAddForm(),
             "assessment_form": AssessmentForm(initial={"summary": change.assessment_summary, "risk": change.risk}),
@@ -253,15 +253,12 @@ def assessment(request, code):
     )
 
 
-@require("changes.board")
+@require_decision("change.board_sign")
 def board_sign(request, code):
-    change = _change(request, code, "changes.board")
+    change = _change(request, code)
+    require_decision_site(request, "change.board_sign", change.site)
     roles = services.roles_user_may_sign(request.user, change)
-    offer = policy.decision_offer(
-        request.user, "change.board_sign", change.site, involved={"authored": change.requested_by_id}, what=change.code
-    )
-    if offer["may"] and not roles:
-        offer = {"may": False, "why": _("No board role you hold is waiting for a signature."), "who": []}
+    offer = services.board_offer(request.user, change)
     form = VoteForm(request.POST or None, request=request, meaning="approved", roles=roles)
     if request.method == "POST" and form.is_valid():
         try:
@@ -375,13 +372,13 @@ def implemented(request, code):
     )
 
 
-@require("changes.verify")
+@require_decision("change.verify")
 def effectiveness(request, pk):
     check = get_object_or_404(
         ChangeEffectivenessCheck.objects.select_related("change", "change__site", "change__requested_by"), pk=pk
     )
     change = check.change
-    require_site(request, "changes.verify", change.site)
+    require_decision_site(request, "change.verify", change.site)
     offer = policy.decision_offer(
         request.user,
         "change.verify",
@@ -448,10 +445,11 @@ def output_link(request, code):
     )
 
 
-@require("changes.assess")
+@require_decision("change.close")
 @require_POST
 def change_close(request, code):
-    change = _change(request, code, "changes.assess")
+    change = _change(request, code)
+    require_decision_site(request, "change.close", change.site)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return run_and_redirect(
@@ -462,9 +460,10 @@ def change_close(request, code):
     )
 
 
-@require("changes.assess")
+@require_decision("change.cancel")
 def change_cancel(request, code):
-    change = _change(request, code, "changes.assess")
+    change = _change(request, code)
+    require_decision_site(request, "change.cancel", change.site)
     offer = policy.decision_offer(request.user, "change.cancel", change.site, what=change.code)
     form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
     if request.method == "POST" and form.is_valid():

@@ -529,11 +529,16 @@ def version_download(request, pk):
 @require("training.view")
 def my_training(request):
     user = request.user
-    tasks = (
+    tasks = list(
         TrainingTask.objects.filter(user=user, status=TaskStatus.OPEN)
         .select_related("version__document", "site")
         .order_by("due_on")
     )
+    offers: dict[int, dict] = {}  # the read-and-understood is offered per site, as its door decides it
+    for task in tasks:
+        if task.site_id not in offers:
+            offers[task.site_id] = policy.decision_offer(user, "training.acknowledge", task.site)
+        task.offer = offers[task.site_id]
     records = TrainingRecord.objects.filter(user=user).select_related("version", "document", "trainer")[:200]
     return render(
         request,

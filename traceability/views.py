@@ -90,11 +90,16 @@ def lot_list(request):
     )
 
 
-def _may_release_history(user) -> bool:
+def _history_offers(user) -> tuple[bool, list]:
+    """May `user` import released lots as history at one of the sites they import lots for? When not, each
+    such site's offer (why not, who can act), as the door (`lot.release_history`) decides it per row's site."""
     from qms.core.models import Site
 
-    sites = Site.objects.filter(pk__in=policy.sites_for(user, "lots.import"))
-    return any(policy.can_decide(user, "lot.release_history", site) for site in sites)
+    sites = Site.objects.filter(pk__in=policy.sites_for(user, "lots.import")).order_by("code")
+    offers = [(site, policy.decision_offer(user, "lot.release_history", site)) for site in sites]
+    if any(offer["may"] for _site, offer in offers):
+        return True, []
+    return False, offers
 
 
 @require("lots.import")
@@ -106,7 +111,7 @@ def lot_import(request):
     from qms.core.importing import import_file
     from qms.core.registries import registry
 
-    may_release = _may_release_history(request.user)
+    may_release, history_offers = _history_offers(request.user)
     form = LotImportForm(request.POST or None, request.FILES or None, request=request, may_release=may_release)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -138,7 +143,12 @@ def lot_import(request):
     return render(
         request,
         "traceability/lot_import.html",
-        {"form": form, "report": report, "columns": registry.import_kinds["lots"].columns_help()},
+        {
+            "form": form,
+            "report": report,
+            "columns": registry.import_kinds["lots"].columns_help(),
+            "history_offers": history_offers,
+        },
     )
 
 

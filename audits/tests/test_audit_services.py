@@ -135,7 +135,7 @@ def test_close_needs_the_lead_auditor_owners_and_a_signature(site, people):
     with pytest.raises(DomainError, match="without an owner"):
         services.audit_close(audit=audit, user=people["qe"], credential=credential(people["qe"]))
     services.finding_assign(finding=finding, owner=people["qm"], user=people["qe"])
-    with pytest.raises(PermissionRefused, match="lead auditor"):
+    with pytest.raises(PermissionRefused, match="lead auditor signs the audit's closure. Who can act: Qe."):
         services.audit_close(audit=audit, user=people["sqe"], credential=credential(people["sqe"]))
     with pytest.raises(PermissionRefused, match="own password"):
         services.audit_close(audit=audit, user=people["qe"], credential=credential(people["sqe"]))
@@ -144,6 +144,28 @@ def test_close_needs_the_lead_auditor_owners_and_a_signature(site, people):
     sig = Signature.objects.get(model="audits.audit", object_id=str(audit.pk))
     assert sig.signer == people["qe"] and sig.meaning == "approved"
     with pytest.raises(DomainError, match="Only a performed audit"):
+        services.audit_close(audit=audit, user=people["qe"], credential=credential(people["qe"]))
+
+
+def test_the_close_offer_names_the_lead_auditor_and_nobody_when_the_lead_lacks_the_authority(site, people):
+    """The page's offer and the door agree: the site's authority for audit.close, narrowed to the lead."""
+    from qms.core.audit import audit_context
+    from qms.core.models import DecisionAuthority
+
+    audit = performed_audit(site, people)  # lead auditor: the QE
+    services.audit_perform_complete(audit=audit, user=people["qe"], summary="ok")
+    assert services.audit_close_offer(people["qe"], audit)["may"]
+    for other in ("sqe", "qm", "auditor"):
+        offer = services.audit_close_offer(people[other], audit)
+        assert offer["decision"] == "audit.close" and not offer["may"] and offer["who"] == ["Qe"], offer
+        assert "Only the lead auditor" in offer["why"] and "Who can act: Qe." in offer["why"]
+    with audit_context(reason="test: this plant gives closing audits to quality managers only"):
+        DecisionAuthority.objects.create(site=site, decision="audit.close", role=Role.QUALITY_MANAGER)
+    lead = services.audit_close_offer(people["qe"], audit)
+    assert not lead["may"] and lead["who"] == [] and "only the lead auditor signs" in lead["why"]
+    qm = services.audit_close_offer(people["qm"], audit)  # holds the authority, is not the lead: nobody can
+    assert not qm["may"] and qm["who"] == [] and "Who can act" not in qm["why"]
+    with pytest.raises(PermissionRefused):
         services.audit_close(audit=audit, user=people["qe"], credential=credential(people["qe"]))
 
 

@@ -334,6 +334,22 @@ def test_a_minor_deviation_does_not_block_and_the_raiser_cannot_approve(site, ma
     assert services.deviation_approve(deviation=dev, user=qm, credential=f.cred(qm)).status == "approved"
 
 
+def test_free_text_drops_nul_characters_and_a_refused_transition_is_a_batch_record_error(gmp_site, cast):
+    """The kernel's cleaner and transition guard (qms.core.services), with batchrecords' own error type."""
+    dev = services.deviation_raise(
+        site=gmp_site,
+        title=" Room\x00 pressure ",
+        description="Alarm\x00 at 10:02",
+        immediate_action="\x00Doors closed",
+        user=cast["op"],
+    )
+    dev.refresh_from_db()
+    assert (dev.title, dev.description, dev.immediate_action) == ("Room pressure", "Alarm at 10:02", "Doors closed")
+    m = f.mbr(gmp_site, cast["qe"], cast["qm"])
+    with pytest.raises(services.BatchRecordError, match="Only a draft master batch record can be approved"):
+        services.mbr_approve(mbr=m, user=cast["qm"], credential=f.cred(cast["qm"]))
+
+
 def test_deviation_hostile_input_and_other_site(gmp_site, other_site, cast):
     foreign = f.material_lot(other_site, f.part("X-1"), code="FOREIGN-1")
     with pytest.raises(DomainError, match="another site"):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +46,28 @@ def test_requester_is_not_offered_the_board_form(site, people, login):
         {"vote": "approve", "role": "quality_engineer", "username": "qe", "password": PASSWORD},
     )
     assert "You authored" in r.content.decode() and not c.votes.exists()
+
+
+def test_a_board_member_with_no_waiting_role_is_told_whose_signature_is_awaited(site, people, login):
+    """The MRB member holds the board permission but no role of this site's board (quality manager and
+    engineer); a quality manager who voted has no role left: neither is offered the form, both read who can."""
+    from .factories import credential
+
+    c = at_board(site, people)
+
+    def note(user, url):
+        page = login(people[user]).get(url).content.decode()
+        assert 'name="password"' not in page
+        match = re.search(r'data-decision-refused="change.board_sign">(.*?)</div>', page, re.S)
+        return match.group(1) if match else page
+
+    for url in (reverse("changes:change_detail", args=[c.code]), reverse("changes:board_sign", args=[c.code])):
+        text = note("eng", url)
+        assert "No board role you hold" in text and "Who can act: Qe, Qe2, Qm." in text, text
+        assert "Nobody at this site" not in text
+    services.change_board_sign(change=c, user=people["qm"], credential=credential(people["qm"]), vote="approve")
+    text = note("qm", reverse("changes:board_sign", args=[c.code]))
+    assert "Who can act: Qe, Qe2." in text, text
 
 
 def test_hostile_input_gives_messages(site, people, login):

@@ -253,10 +253,11 @@ def calibration_reminders_send(*, today=None) -> int:
 SYSTEM_USERNAME = "system"
 
 
-def require_transition(obj, method_name: str, message) -> None:
-    """Refuse, with a message the user can read, a transition the model does not allow from its state."""
+def require_transition(obj, method_name: str, message, *, error: type[DomainError] = DomainError) -> None:
+    """Refuse, with a message the user can read, a transition the model does not allow from its state.
+    `error`: the app's own DomainError subclass, for apps whose callers tell their refusals apart."""
     if not can_proceed(getattr(obj, method_name)):
-        raise DomainError(message)
+        raise error(message)
 
 
 def clean_text(value, limit: int | None = None) -> str:
