@@ -1,8 +1,10 @@
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .models import SignatureMeaning
 from .signatures import SignatureRefused, signature_authenticate
+from .signing_gates import signing_findings
 
 
 class SignatureForm(forms.Form):
@@ -21,10 +23,13 @@ class SignatureForm(forms.Form):
 
     sign_purpose = ""  # e.g. "approve supplier S-001": logged with a failed attempt
 
-    def __init__(self, *args, request=None, meaning: str = "", require_reason: bool = False, **kwargs):
+    def __init__(
+        self, *args, request=None, meaning: str = "", require_reason: bool = False, gate_record=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.request = request
         self.meaning = meaning
+        self.gate_record = gate_record  # the record the signature will be on (unsaved is fine): see gate_findings
         self.credential = None
         self.needs_username = request is not None and not request.session.get("signed_once")
         if not self.needs_username:
@@ -32,6 +37,14 @@ class SignatureForm(forms.Form):
         else:
             self.fields["username"].required = True
         self.fields["reason"].required = require_reason
+
+    @cached_property
+    def gate_findings(self) -> list:
+        """What the pre-signature checks (the training gate) would say if this person signed now: shown
+        before the password is typed; checked again when the signature is recorded."""
+        if self.gate_record is None or self.request is None:
+            return []
+        return signing_findings(meaning=self.meaning, instance=self.gate_record, signer=self.request.user)
 
     @property
     def meaning_label(self):

@@ -13,7 +13,8 @@ registers a check here in its `AppConfig.ready()`:
   decision rolls back with it;
 - a finding with `block=False` is a warning: the signature is recorded, the warning goes into the audit
   entry of the signature and into the signer's inbox, and `signature.warnings` carries it for the page.
-Checks read only; they must not write.
+Checks read only; they must not write. Decision pages also call them before the signer types a password
+(`SignatureForm(gate_record=...)`): a finding's `notice` is what to say then ("signing will be refused").
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class GateFinding:
     message: str  # readable by the signer, already translated
     block: bool = True
     check: str = ""  # filled by the registry: the name the check was registered under
+    notice: str = ""  # said on the page before signing (default: the message)
 
 
 _CHECKS: dict[str, Callable] = {}
@@ -58,5 +60,7 @@ def signing_findings(*, meaning: str, instance, signer) -> list[GateFinding]:
     findings: list[GateFinding] = []
     for name, check in _CHECKS.items():
         for f in check(meaning=meaning, instance=instance, signer=signer, site_id=site_id) or []:
-            findings.append(GateFinding(message=str(f.message), block=bool(f.block), check=name))
+            findings.append(
+                GateFinding(message=str(f.message), block=bool(f.block), check=name, notice=str(f.notice or f.message))
+            )
     return findings

@@ -48,7 +48,9 @@ def training_gate_check(*, meaning: str, instance, signer, site_id) -> list[Gate
         "decision": GatedDecision(decision).label,
     }
     if block:
-        message += " " + _("The signature was refused: complete the training first, or ask a trained colleague.")
+        after = _("The signature was refused: complete the training first, or ask a trained colleague.")
+        before = _("Signing will be refused: complete the training first, or ask a trained colleague.")
     else:
-        message += " " + _("The signature was recorded with this warning.")
-    return [GateFinding(message=message, block=block)]
+        after = _("The signature was recorded with this warning.")
+        before = _("You may sign; the signature will be recorded with this warning and you will be reminded.")
+    return [GateFinding(message=f"{message} {after}", block=block, notice=f"{message} {before}")]

@@ -261,7 +261,7 @@ def _detail_context(request, insp, *, complete_form=None, errors=None):
         "summary": summary,
         "can_calibrate": bool(problems) and policy.can(request.user, "equipment.calibrate", insp.site),
         "submission": uuid.uuid4(),
-        "complete_form": complete_form or CompleteForm(request=request, meaning="approved"),
+        "complete_form": complete_form or CompleteForm(request=request, meaning="approved", gate_record=insp),
         "can_perform": insp.is_open and policy.can(request.user, "inspection.perform", insp.site),
         "can_release": insp.lot_id is not None and policy.can_decide(request.user, "lot.release", insp.site),
         "signatures": signatures_with_validity(insp),
@@ -348,7 +348,7 @@ def judge_value(request, code):
 @require_POST
 def complete(request, code):
     insp = _inspection_or_404(request, code, "inspection.perform")
-    form = CompleteForm(request.POST, request=request, meaning="approved")
+    form = CompleteForm(request.POST, request=request, meaning="approved", gate_record=insp)
     if form.is_valid():
         try:
             insp = services.inspection_complete(
@@ -375,7 +375,9 @@ def release(request, lot_code):
     if lot is None:
         raise Http404
     require_decision_site(request, "lot.release", lot.site)
-    form = ReleaseForm(request.POST or None, request=request, meaning="released")
+    from .models import LotRelease
+
+    form = ReleaseForm(request.POST or None, request=request, meaning="released", gate_record=LotRelease(lot=lot))
     if request.method == "POST" and form.is_valid():
         try:
             services.lot_release_sign(
@@ -386,7 +388,6 @@ def release(request, lot_code):
         except DomainError as exc:
             form.add_error(None, exc.message)
     from .checks import previewing_signed_release
-    from .models import LotRelease
 
     with previewing_signed_release():
         reasons = [] if lot.status == "released" else lot_release_reasons(lot)

@@ -45,6 +45,7 @@ from .models import (
     ContainmentAction,
     DispositionLine,
     DispositionStatus,
+    MrbDecision,
     MrbRole,
     NcrStatus,
 )
@@ -398,7 +399,13 @@ def mrb_decide(request, code):
     if disposition is None:
         raise Http404(code)
     roles = services.mrb_roles_user_may_sign(request.user, disposition)
-    form = MrbDecisionForm(request.POST or None, request=request, meaning="approved", roles=roles)
+    form = MrbDecisionForm(
+        request.POST or None,
+        request=request,
+        meaning="approved",
+        roles=roles,
+        gate_record=MrbDecision(disposition=disposition),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.mrb_decide(

@@ -142,3 +142,72 @@ def test_inspection_completion_gate_blocks_an_untrained_inspector(site, people):
         inspection=insp, user=people["inspector"], credential=insp_f.cred(people["inspector"])
     )
     assert not Inspection.objects.get(pk=insp.pk).is_open
+
+
+@pytest.mark.parametrize("mode", ["block", "warn"])
+def test_the_release_page_says_before_signing_what_the_gate_will_do(site, people, client, mode):
+    """The signer learns on the page, before typing a password, that the site's training gate will refuse
+    (block) or mark (warn) their signature; once trained, the page says nothing."""
+    from django.urls import reverse
+
+    sop, version = release_sop(site, people, mode)
+    lot = fqc_accepted_by(site, people, people["inspector"])
+    client.force_login(people["qm2"])
+    url = reverse("inspection:release", args=[lot.code])
+    page = client.get(url).content.decode()
+    assert 'data-signing-gate="documents.training"' in page and "not trained on S1-SOP-0001" in page
+    said = "Signing will be refused" if mode == "block" else "You may sign; the signature will be recorded"
+    assert said in page and ("msg-error" if mode == "block" else "msg-warning") in page
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert (
+        'data-signing-gate="documents.training"' in zh and ("签名将被拒绝" if mode == "block" else "签名将被记录") in zh
+    )
+    task = TrainingTask.objects.get(user=people["qm2"], version=version)
+    doc_services.training_acknowledge(task=task, user=people["qm2"], credential=doc_f.cred(people["qm2"]))
+    assert "data-signing-gate" not in client.get(url).content.decode()
+
+
+def test_the_completion_page_says_it_too(site, people, client):
+    from django.urls import reverse
+
+    from inspection import services as insp_services
+    from inspection.models import Stage
+
+    wi = doc_f.document(site, people, doc_type="wi", title="Noise test", training_roles=[Role.INSPECTOR])
+    doc_f.effective(wi, people)
+    doc_services.site_setting_save(
+        site=site, user=people["qm"], gate_mode="block", review_reminder_days=30,
+        rules={"inspection.complete": wi}, reason="t",
+    )  # fmt: skip
+    p = insp_f.part("FG-8")
+    plan = insp_f.plan(
+        site, p, people["qe"], people["qm"], stage=Stage.FQC, scheme="fixed", fixed_sample_size=2, aql=""
+    )
+    insp = insp_services.inspection_create(
+        stage=Stage.FQC, plan=plan, lot=insp_f.lot(site, p, 50, code="FG-LOT-8"), user=people["inspector"]
+    )
+    client.force_login(people["inspector"])
+    page = client.get(reverse("inspection:detail", args=[insp.code])).content.decode()
+    assert 'data-signing-gate="documents.training"' in page and "Noise test" in page
+
+
+def test_the_mrb_page_says_it_too(site, people, client, make_user):
+    from tests.test_decision_offers import mrb_sign_due
+
+    p = {
+        **people,
+        "qe2": make_user("qe2", roles=[Role.QUALITY_ENGINEER], display_name="Qe2"),
+        "sqe": make_user("sqe", roles=[Role.SUPPLIER_QUALITY_ENGINEER], display_name="Sqe"),
+        "sqe2": make_user("sqe2", roles=[Role.SUPPLIER_QUALITY_ENGINEER], display_name="Sqe2"),
+        "eng": make_user("eng", roles=[Role.MRB_MEMBER], display_name="Eng"),
+        "auditor": make_user("aud", roles=[Role.AUDITOR], display_name="Aud"),
+    }
+    sop = doc_f.document(site, people, title="MRB procedure", training_roles=[Role.QUALITY_MANAGER])
+    doc_f.effective(sop, people)
+    doc_services.site_setting_save(
+        site=site, user=people["qm"], gate_mode="warn", review_reminder_days=30, rules={"mrb.sign": sop}, reason="t"
+    )
+    record = mrb_sign_due(site, p)
+    client.force_login(people["qm2"])
+    page = client.get(record["form_page"]).content.decode()
+    assert 'data-signing-gate="documents.training"' in page and "MRB procedure" in page and "msg-warning" in page
