@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance.effectiveness import effectiveness_input, effectiveness_sign
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
@@ -295,31 +296,17 @@ def effectiveness_check_record(
     if user.pk == capa.owner_id:
         raise PermissionRefused(_("The CAPA owner cannot judge its effectiveness: someone else must sign."))
     policy.check_decide(user, "capa.verify", capa.site, involved={"executed": capa.owner_id}, what=capa.code)
-    if result not in (CheckResult.EFFECTIVE, CheckResult.NOT_EFFECTIVE):
-        raise DomainError(_("Choose effective or not effective."))
-    if not evidence.strip():
-        raise DomainError(_("Record the evidence for the result."))
-    today = today or timezone.localdate()
-    if result == CheckResult.EFFECTIVE and today < check.due_on:
-        raise DomainError(
-            _("The check is due on %(d)s: effectiveness can be confirmed only after the observation period.")
-            % {"d": check.due_on}
-        )
+    evidence = effectiveness_input(result=result, evidence=evidence, due_on=check.due_on, today=today)
     with transaction.atomic(), audit_context(user=user, reason=evidence):
         locked = EffectivenessCheck.objects.select_for_update().get(pk=check.pk)
         capa_locked = Capa.objects.select_for_update().get(pk=capa.pk)
-        if locked.result != CheckResult.PENDING or capa_locked.status != CapaStatus.EFFECTIVENESS:
-            raise DomainError(_("This effectiveness check was recorded already."))
-        locked.result = result
-        locked.evidence = evidence
-        locked.checked_by = user
-        locked.checked_at = timezone.now()
-        locked.save(reason=evidence)
-        signature_record(
+        effectiveness_sign(
+            locked=locked,
+            result=result,
+            evidence=evidence,
+            user=user,
             credential=credential,
-            instance=locked,
-            meaning="verified" if result == CheckResult.EFFECTIVE else "rejected",
-            reason=evidence,
+            still_due=capa_locked.status == CapaStatus.EFFECTIVENESS,
         )
         if result == CheckResult.NOT_EFFECTIVE:
             capa_locked.reopen()

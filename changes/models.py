@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from compliance.effectiveness import CheckResult  # noqa: F401 - the shared result, used here and by importers
 from qms.core.audit import RegulatedModel
 from qms.core.models import Role, Site
 from qms.core.scoping import site_scoped_manager
@@ -296,12 +297,6 @@ class ChangeTask(RegulatedModel):
 
     def is_overdue(self, today=None) -> bool:
         return self.status == TaskStatus.OPEN and self.due_on < (today or timezone.localdate())
-
-
-class CheckResult(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    EFFECTIVE = "effective", _("Effective")
-    NOT_EFFECTIVE = "not_effective", _("Not effective")
 
 
 class ChangeEffectivenessCheck(RegulatedModel):

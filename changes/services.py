@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from compliance.effectiveness import effectiveness_input, effectiveness_sign
 from compliance.signatures import credential_check_owner, signature_record
 from qms.core import policy
 from qms.core.audit import audit_context
@@ -515,32 +516,17 @@ def change_effectiveness_record(
     policy.check_decide(
         user, "change.verify", change.site, involved={"executed": selectors.implementers(change)}, what=change.code
     )
-    if result not in (CheckResult.EFFECTIVE, CheckResult.NOT_EFFECTIVE):
-        raise DomainError(_("Choose effective or not effective."))
-    evidence = _text(evidence)
-    if not evidence:
-        raise DomainError(_("Record the evidence for the result."))
-    today = today or timezone.localdate()
-    if result == CheckResult.EFFECTIVE and today < check.due_on:
-        raise DomainError(
-            _("The check is due on %(d)s: effectiveness can be confirmed only after the observation period.")
-            % {"d": check.due_on}
-        )
+    evidence = effectiveness_input(result=result, evidence=evidence, due_on=check.due_on, today=today)
     with transaction.atomic(), audit_context(user=user, reason=evidence):
         locked_change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
         locked = ChangeEffectivenessCheck.objects.select_for_update().get(pk=check.pk)
-        if locked.result != CheckResult.PENDING or locked_change.status != S.EFFECTIVENESS:
-            raise DomainError(_("This effectiveness check was recorded already."))
-        locked.result = result
-        locked.evidence = evidence
-        locked.checked_by = user
-        locked.checked_at = timezone.now()
-        locked.save(reason=evidence)
-        signature_record(
+        effectiveness_sign(
+            locked=locked,
+            result=result,
+            evidence=evidence,
+            user=user,
             credential=credential,
-            instance=locked,
-            meaning="verified" if result == CheckResult.EFFECTIVE else "rejected",
-            reason=evidence,
+            still_due=locked_change.status == S.EFFECTIVENESS,
         )
         if result == CheckResult.EFFECTIVE:
             locked_change.verified()
