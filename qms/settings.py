@@ -288,6 +288,10 @@ API_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("API_WEBHOOK_TIMEOUT_SECONDS"
 API_IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("API_IDEMPOTENCY_KEEP_DAYS", "7"))
 API_WEBHOOK_LOG_KEEP_DAYS = int(os.environ.get("API_WEBHOOK_LOG_KEEP_DAYS", "90"))
 
+# Released lots one history import from the lots import page may release (each is signed and chained, about
+# 15 ms; more would outlast the request): larger loads run with `manage.py import_data --released-as-history`.
+QMS_HISTORY_IMPORT_PAGE_MAX = int(os.environ.get("QMS_HISTORY_IMPORT_PAGE_MAX", "1000"))
+
 # Seeded demo logins are refused outside the quick start unless this is set.
 QMS_DEMO = env_bool("QMS_DEMO", DEBUG)
 # Currency of parts' standard costs (scrap and rework cost KPIs): one per installation, ISO 4217 code.

@@ -176,6 +176,23 @@ def test_the_import_page_signs_once_and_a_repeated_post_writes_nothing_twice(log
     assert "history import, e-signed by" in detail
 
 
+def test_the_import_page_releases_a_bounded_number_per_file(login, qm, pn, site, settings):
+    """Each history release is signed and chained (about 15 ms): the page takes at most
+    QMS_HISTORY_IMPORT_PAGE_MAX per file, so a request never outlasts its timeout; the command takes more."""
+    settings.QMS_HISTORY_IMPORT_PAGE_MAX = 1
+    client = login(qm)
+    rows = "B0,PN-1,5,S1,released\nB1,PN-1,5,S1,released\n"
+    response = _post(client, HEADER + rows + "B9,PN-1,5,S1,\n", "0" * 31 + "4")
+    page = response.content.decode()
+    assert response.status_code == 200 and "at most 1 per file" in page and "import_data" in page
+    assert _nothing_written()
+    assert _post(client, HEADER + rows[: rows.index("B1")], "0" * 31 + "5").status_code == 302
+    assert LotRelease.objects.count() == 1
+    # the command (no request to time out) is not bounded by the page's limit
+    more = "".join(f"C{i},PN-1,5,S1,released\n" for i in range(5))
+    assert _run(qm, HEADER + more, credential=_sign(qm)).ok and LotRelease.objects.count() == 6
+
+
 def test_the_import_page_wrong_password_writes_nothing(login, qm, pn, site):
     client = login(qm)
     response = _post(client, HEADER + "X1,PN-1,5,S1,released\n", "0" * 31 + "3", password="wrong")

@@ -128,6 +128,7 @@ class LotImport(ImportKind):
             )
         if status == LotStatus.RELEASED:
             self._check_history_release(code, site, ctx)
+            self._count_history_release(ctx)
         expires_on = parse_date(row, "expires_on")
         lot = Lot(
             code=code,
@@ -166,6 +167,21 @@ class LotImport(ImportKind):
             )
         if not ctx.get("dry_run") and options.get("credential") is None:
             raise RowError(_("Lot %(c)s is marked released: sign the history import with your password.") % {"c": code})
+
+    def _count_history_release(self, ctx) -> None:
+        """A page's request releases a bounded number (each release is signed and chained, ~15 ms); larger
+        loads go through `manage.py import_data --released-as-history`, which has no request to time out."""
+        limit = (ctx.get("options") or {}).get("max_history")
+        ctx["history_rows"] = ctx.get("history_rows", 0) + 1
+        if limit and ctx["history_rows"] == limit + 1:
+            raise RowError(
+                _(
+                    "More than %(n)s lots are marked released: a history import from this page releases at most "
+                    "%(n)s per file. Split the file, or have an administrator run `manage.py import_data lots FILE "
+                    "--released-as-history --signer NAME`."
+                )
+                % {"n": limit}
+            )
 
     def write(self, items, ctx):
         created = Lot.objects.bulk_create([lot for lot, _release in items], batch_size=5000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -123,7 +124,11 @@ def lot_import(request):
             content=upload.read(importing.max_bytes() + 1),  # one byte past the limit is enough to refuse
             dry_run=form.cleaned_data["dry_run"],
             user=request.user,
-            options={"release_as_history": history, "credential": form.credential},
+            options={
+                "release_as_history": history,
+                "credential": form.credential,
+                "max_history": settings.QMS_HISTORY_IMPORT_PAGE_MAX,
+            },
         )
         if report.ok and not report.dry_run:
             messages.success(
