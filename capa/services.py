@@ -20,6 +20,7 @@ from qms.core.codes import create_with_code
 from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
+from qms.core.reminders import DueWork, due_work_remind
 from qms.core.selectors import users_with_role
 from qms.core.services import notification_send
 from qms.core.services import require_transition as _require
@@ -377,54 +378,29 @@ def capa_action_reminders_send(*, today=None) -> int:
         capa__status__in=[CapaStatus.OPEN, CapaStatus.IN_PROGRESS],
     ).select_related("capa", "capa__site", "owner")
     for action in actions:
-        capa = action.capa
-        if action.due_on < today:
-            sent += len(
-                notification_send(
-                    recipients=[action.owner],
-                    subject=LazyFormat(
-                        gettext_lazy("CAPA %(code)s: your action is overdue since %(due)s"),
-                        code=capa.code,
-                        due=action.due_on.isoformat(),
-                    ),
-                    body=action.description,
-                    link=capa_url(capa),
-                    dedup_key=f"capa-action-overdue:{action.pk}:{action.due_on}",
-                    site=capa.site,
-                    level="warning",
-                )
-            )
-            sent += len(
-                notification_send(
-                    recipients=[u for u in _managers(capa.site) if u.pk != action.owner_id] or _managers(capa.site),
-                    subject=LazyFormat(
-                        gettext_lazy("Escalation: CAPA %(code)s action of %(owner)s overdue since %(due)s"),
-                        code=capa.code,
-                        owner=action.owner.printed_name,
-                        due=action.due_on.isoformat(),
-                    ),
-                    body=action.description,
-                    link=capa_url(capa),
-                    dedup_key=f"capa-action-escalated:{action.pk}:{action.due_on}",
-                    site=capa.site,
-                    level="error",
-                )
-            )
-        else:
-            sent += len(
-                notification_send(
-                    recipients=[action.owner],
-                    subject=LazyFormat(
-                        gettext_lazy("CAPA %(code)s: your action is due on %(due)s"),
-                        code=capa.code,
-                        due=action.due_on.isoformat(),
-                    ),
-                    body=action.description,
-                    link=capa_url(capa),
-                    dedup_key=f"capa-action-due:{action.pk}:{action.due_on}",
-                    site=capa.site,
-                )
-            )
+        capa, due = action.capa, action.due_on.isoformat()
+        sent += due_work_remind(
+            DueWork(
+                key="capa-action",
+                pk=action.pk,
+                owner=action.owner,
+                due_on=action.due_on,
+                site=capa.site,
+                link=capa_url(capa),
+                body=action.description,
+                due=LazyFormat(gettext_lazy("CAPA %(code)s: your action is due on %(due)s"), code=capa.code, due=due),
+                overdue=LazyFormat(
+                    gettext_lazy("CAPA %(code)s: your action is overdue since %(due)s"), code=capa.code, due=due
+                ),
+                escalation=LazyFormat(
+                    gettext_lazy("Escalation: CAPA %(code)s action of %(owner)s overdue since %(due)s"),
+                    code=capa.code,
+                    owner=action.owner.printed_name,
+                    due=due,
+                ),
+            ),
+            today=today,
+        )
     return sent
 
 

@@ -20,6 +20,7 @@ from qms.core.codes import create_with_code
 from qms.core.errors import DomainError, PermissionRefused
 from qms.core.i18n import LazyFormat
 from qms.core.models import Industry, Role
+from qms.core.reminders import DueWork, due_work_remind
 from qms.core.selectors import users_with_role
 from qms.core.services import clean_text as _text
 from qms.core.services import notification_send
@@ -631,55 +632,29 @@ def change_reminders_send(*, today=None) -> int:
         change__status__in=[S.IMPLEMENTATION, S.BOARD, S.ASSESSMENT],
     ).select_related("change", "change__site", "owner")
     for task in tasks:
-        change = task.change
-        if task.due_on < today:
-            sent += len(
-                notification_send(
-                    recipients=[task.owner],
-                    subject=LazyFormat(
-                        gettext_lazy("Change %(code)s: your task is overdue since %(due)s"),
-                        code=change.code,
-                        due=task.due_on.isoformat(),
-                    ),
-                    body=task.description,
-                    link=change_url(change),
-                    dedup_key=f"change-task-overdue:{task.pk}:{task.due_on}",
-                    site=change.site,
-                    level="warning",
-                )
-            )
-            managers = users_with_role(site=change.site, roles=[Role.QUALITY_MANAGER])
-            sent += len(
-                notification_send(
-                    recipients=[u for u in managers if u.pk != task.owner_id] or managers,
-                    subject=LazyFormat(
-                        gettext_lazy("Escalation: change %(code)s task of %(owner)s overdue since %(due)s"),
-                        code=change.code,
-                        owner=task.owner.printed_name,
-                        due=task.due_on.isoformat(),
-                    ),
-                    body=task.description,
-                    link=change_url(change),
-                    dedup_key=f"change-task-escalated:{task.pk}:{task.due_on}",
-                    site=change.site,
-                    level="error",
-                )
-            )
-        else:
-            sent += len(
-                notification_send(
-                    recipients=[task.owner],
-                    subject=LazyFormat(
-                        gettext_lazy("Change %(code)s: your task is due on %(due)s"),
-                        code=change.code,
-                        due=task.due_on.isoformat(),
-                    ),
-                    body=task.description,
-                    link=change_url(change),
-                    dedup_key=f"change-task-due:{task.pk}:{task.due_on}",
-                    site=change.site,
-                )
-            )
+        change, due = task.change, task.due_on.isoformat()
+        sent += due_work_remind(
+            DueWork(
+                key="change-task",
+                pk=task.pk,
+                owner=task.owner,
+                due_on=task.due_on,
+                site=change.site,
+                link=change_url(change),
+                body=task.description,
+                due=LazyFormat(gettext_lazy("Change %(code)s: your task is due on %(due)s"), code=change.code, due=due),
+                overdue=LazyFormat(
+                    gettext_lazy("Change %(code)s: your task is overdue since %(due)s"), code=change.code, due=due
+                ),
+                escalation=LazyFormat(
+                    gettext_lazy("Escalation: change %(code)s task of %(owner)s overdue since %(due)s"),
+                    code=change.code,
+                    owner=task.owner.printed_name,
+                    due=due,
+                ),
+            ),
+            today=today,
+        )
     checks = ChangeEffectivenessCheck.objects.filter(
         result=CheckResult.PENDING, due_on__lte=today, change__status=S.EFFECTIVENESS
     ).select_related("change", "change__site")
