@@ -465,10 +465,11 @@ def ebr_step_perform(request, code, pk):
     return _step_response(request, ebr, step, form=form)
 
 
-@require("batch.execute")
+@require_decision("ebr.step_verify")
 @require_POST
 def ebr_step_verify(request, code, pk):
-    ebr, step = _step(request, code, pk, "batch.execute")
+    ebr, step = _step(request, code, pk, "batch.view")
+    require_decision_site(request, "ebr.step_verify", ebr.site)
     form = SignatureForm(request.POST, request=request, meaning="verified")
     if form.is_valid():
         try:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compliance.forms import SignatureForm
 from qms.core.models import Role, Site, User
-from qms.core.selectors import users_who_can
+from qms.core.selectors import users_who_can, users_who_decide
 
 from .models import AssessmentResult, Document, DocumentType, GatedDecision, GateMode, TrainingMethod
 
@@ -93,8 +93,9 @@ class SubmitForm(forms.Form):
 
     def __init__(self, *args, version=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # those the site gives the review to (its decision authority), as version_submit checks
         self.fields["reviewers"].queryset = (
-            users_who_can(site=version.document.site, perm="documents.review")
+            users_who_decide(site=version.document.site, decision="document.review")
             .exclude(pk=version.author_id)
             .exclude(username="system")
         )

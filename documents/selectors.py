@@ -31,8 +31,14 @@ HISTORY_STATES = (VersionStatus.SUPERSEDED, VersionStatus.OBSOLETE)
 
 
 def sees_everything(user, site) -> bool:
-    """Document controllers, authors and auditors see every document of the site, drafts included."""
-    return policy.can(user, "documents.register.view", site) or policy.can(user, "documents.author", site)
+    """Document controllers, authors and auditors see every document of the site, drafts included; so do
+    those the site gives the approval or obsoleting of its documents (its decision authority, a deputy too)."""
+    return (
+        policy.can(user, "documents.register.view", site)
+        or policy.can(user, "documents.author", site)
+        or policy.can_decide(user, "document.approve", site)
+        or policy.can_decide(user, "document.obsolete", site)
+    )
 
 
 def may_see_document(user, document: Document) -> bool:
@@ -94,12 +100,7 @@ def may_see_version(user, version: DocumentVersion) -> bool:
     if version.status not in WORK_STATES:
         return True
     site = version.document.site_id
-    return (
-        sees_everything(user, site)
-        or version.author_id == user.pk
-        or policy.can(user, "documents.approve", site)
-        or version.reviews.filter(reviewer=user).exists()
-    )
+    return sees_everything(user, site) or version.author_id == user.pk or version.reviews.filter(reviewer=user).exists()
 
 
 def version_for_user(user, pk) -> DocumentVersion:

@@ -24,7 +24,7 @@ from qms.core.idempotency import create_once
 from qms.core.models import Site, User
 from qms.core.signals import file_downloaded
 from qms.core.uploads import file_response
-from qms.core.views_auth import require, require_site
+from qms.core.views_auth import require, require_decision, require_decision_site, require_site
 from qms.core.views_helpers import run_and_redirect
 
 from . import hooks, selectors, services
@@ -154,6 +154,8 @@ def document_detail(request, pk):
     effective = selectors.effective_version(doc)
     manage = policy.can(user, "documents.manage", doc.site)
     obsolete_offer = policy.decision_offer(user, "document.obsolete", doc.site, what=doc.number)
+    # why not and who can act: for those who would expect to (the default permission), not every reader
+    obsolete_note = not obsolete_offer["may"] and policy.can(user, "documents.approve", doc.site)
     return render(
         request,
         "documents/document_detail.html",
@@ -171,6 +173,7 @@ def document_detail(request, pk):
             "may_author": policy.can(user, "documents.author", doc.site) and doc.status == DocumentStatus.ACTIVE,
             "may_review_period": (manage or user.pk == doc.owner_id) and doc.status == DocumentStatus.ACTIVE,
             "obsolete_offer": obsolete_offer,
+            "obsolete_note": obsolete_note and doc.status == DocumentStatus.ACTIVE,
             "requirement_form": RequirementForm() if manage else None,
             "note_form": NoteForm(),
             "signatures": signatures_with_validity(doc),
@@ -218,10 +221,10 @@ def document_review_record(request, pk):
     )
 
 
-@require("documents.approve")
+@require_decision("document.obsolete")
 def document_obsolete(request, pk):
     doc = selectors.document_for_user(request.user, pk)
-    require_site(request, "documents.approve", doc.site)
+    require_decision_site(request, "document.obsolete", doc.site)
     offer = policy.decision_offer(request.user, "document.obsolete", doc.site, what=doc.number)
     form = SignatureForm(request.POST or None, request=request, meaning="approved", require_reason=True)
     if request.method == "POST" and offer["may"] and form.is_valid():
@@ -319,7 +322,12 @@ def version_detail(request, pk):
         (user.pk == version.author_id and policy.can(user, "documents.author", doc.site))
         or policy.can(user, "documents.manage", doc.site)
     )
-    trainer = policy.can_decide(user, "training.assess", doc.site) and version.status == VersionStatus.EFFECTIVE
+    train_offer = None
+    if version.status == VersionStatus.EFFECTIVE and (
+        policy.can(user, "training.record", doc.site) or policy.can_decide(user, "training.assess", doc.site)
+    ):  # why not and who can act: for those who would expect to (the default permission), not every reader
+        train_offer = policy.decision_offer(user, "training.assess", doc.site)
+    trainer = bool(train_offer and train_offer["may"])
     # The version that took this one's place, and the changes (change control) that produced each.
     successor = (
         doc.versions.filter(sequence__gt=version.sequence, effective_at__isnull=False).order_by("sequence").first()
@@ -346,6 +354,7 @@ def version_detail(request, pk):
             "records": version.training_records.select_related("user", "trainer").order_by("-trained_at")[:200],
             "tasks": version.training_tasks.filter(status=TaskStatus.OPEN).select_related("user")[:200],
             "may_train": trainer,
+            "train_offer": train_offer,
             "withdraw_form": ReasonForm(),
             "today": timezone.localdate(),
             "produced_by": links.get(version.pk, []),
@@ -397,10 +406,11 @@ def version_submit(request, pk):
     )
 
 
-@require("documents.review")
+@require_decision("document.review")
 def version_review(request, pk):
     version = selectors.version_for_user(request.user, pk)
     doc = version.document
+    require_decision_site(request, "document.review", doc.site)
     offer = policy.decision_offer(
         request.user, "document.review", doc.site, involved={"authored": version.author_id}, what=str(version)
     )
@@ -432,10 +442,11 @@ def version_review(request, pk):
     )
 
 
-@require("documents.approve")
+@require_decision("document.approve")
 def version_approve(request, pk):
     version = selectors.version_for_user(request.user, pk)
     doc = version.document
+    require_decision_site(request, "document.approve", doc.site)
     offer = policy.decision_offer(
         request.user, "document.approve", doc.site, involved={"authored": version.author_id}, what=str(version)
     )
@@ -578,11 +589,11 @@ def training_acknowledge(request, pk):
     )
 
 
-@require("training.record")
+@require_decision("training.assess")
 def training_instructor(request, pk):
     version = selectors.version_for_user(request.user, pk)
     site = version.document.site
-    require_site(request, "training.record", site)
+    require_decision_site(request, "training.assess", site)
     offer = policy.decision_offer(request.user, "training.assess", site)
     form = InstructorForm(request.POST or None, request=request, meaning="verified", site=site, trainer=request.user)
     if request.method == "POST" and offer["may"] and form.is_valid():

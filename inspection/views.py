@@ -157,8 +157,12 @@ def _plan_or_404(request, pk, perm="inspection.view"):
 
 @require("inspection.view")
 @access_logged("inspection.inspectionplan", kwarg="pk")
-def plan_detail(request, pk, approve_form=None, char_form=None):
-    plan = _plan_or_404(request, pk)
+def plan_detail(request, pk):
+    return _plan_page(request, _plan_or_404(request, pk))
+
+
+def _plan_page(request, plan, approve_form=None, char_form=None):
+    """The plan's page; a form posted back with errors is shown in it (the plan already loaded)."""
     return render(
         request,
         "inspection/plan_detail.html",
@@ -203,7 +207,7 @@ def plan_action(request, pk, action):
         if action == "approve":
             form = PlanApproveForm(request.POST, request=request, meaning="approved")
             if not form.is_valid():
-                return plan_detail(request, pk, approve_form=form)
+                return _plan_page(request, plan, approve_form=form)
             services.plan_approve(
                 plan=plan, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
             )
@@ -211,7 +215,7 @@ def plan_action(request, pk, action):
         elif action == "characteristic":
             form = CharacteristicForm(request.POST)
             if not form.is_valid():
-                return plan_detail(request, pk, char_form=form)
+                return _plan_page(request, plan, char_form=form)
             services.characteristic_add(plan=plan, user=request.user, **form.cleaned_data)
         elif action == "version":
             new = services.plan_new_version(plan=plan, user=request.user)

@@ -115,11 +115,10 @@ def supplier_involvement(supplier, action: str) -> dict:
     return {"authored": supplier.created_by_id} if action in SUPPLIER_SEGREGATED_ACTIONS else {}
 
 
-def _signing_role(user, perm: str, supplier) -> str:
-    allowed = policy.PERMISSIONS[perm]
-    held = set()
-    for sid in _site_ids(supplier):
-        held |= policy.roles(user, sid) & allowed
+def _signing_role(user, decision: str, site) -> str:
+    """The role(s) in which `user` signs `decision` at the decision's site: those the site's authority for
+    it names (a deputy signs as the role the site made a deputy, not as a holder of the default permission)."""
+    held = policy.roles(user, site) & policy.decision_roles(decision, site)
     return ", ".join(sorted(str(Role(r).label) for r in held)) if held else ""
 
 
@@ -297,7 +296,7 @@ def _supplier_decide(
             what=_("supplier %(c)s") % {"c": supplier.code},
             site=site,
         )
-    role = _signing_role(user, "suppliers.approve", supplier)
+    role = _signing_role(user, "supplier.decide", site)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
         method = getattr(locked, action)
@@ -467,7 +466,10 @@ def certificate_accept(*, certificate, user, comment: str = "", on=None) -> Cert
 
 
 def certificate_reject(*, certificate, user, comment: str) -> Certificate:
-    check_supplier_perm(user, "suppliers.certificates", certificate.supplier)
+    """The other outcome of the certificate's review: the same authority as accepting it (the site's own for
+    certificate.accept, a deputy included); rejecting one's own upload is not barred."""
+    site = decision_site(user, "certificate.accept", certificate.supplier)
+    policy.check_decide(user, "certificate.accept", site, what=_("certificate %(n)s") % {"n": certificate.number})
     comment = _require_reason(comment)
     if certificate.status != CertificateStatus.PENDING_REVIEW:
         raise DomainError(_("Only a certificate awaiting review can be rejected."))
@@ -703,7 +705,8 @@ def asl_entry_create(*, supplier, part, user) -> AslEntry:
 @policy.door("asl.decide")
 def _asl_decide(*, entry, action, user, credential, reason, meaning, on=None, **kwargs) -> AslEntry:
     reason = _require_reason(reason)
-    policy.check_decide(user, "asl.decide", decision_site(user, "asl.decide", entry.supplier))
+    site = decision_site(user, "asl.decide", entry.supplier)
+    policy.check_decide(user, "asl.decide", site)
     _check_credential(credential, user)
     if entry.supplier.status == SupplierStatus.DISQUALIFIED and action != "block":
         raise DomainError(_("%(s)s is disqualified; no part can be approved for it.") % {"s": entry.supplier.code})
@@ -717,7 +720,7 @@ def _asl_decide(*, entry, action, user, credential, reason, meaning, on=None, **
         until = kwargs.get("until")
         if until is None or until <= _today(on):
             raise DomainError(_("A conditional approval needs an end date in the future."), field="until")
-    role = _signing_role(user, "suppliers.approve", entry.supplier)
+    role = _signing_role(user, "asl.decide", site)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         locked = AslEntry.objects.select_for_update().get(pk=entry.pk)
         method = getattr(locked, action)
@@ -1034,7 +1037,7 @@ def _ppap_decide(*, submission, action, user, credential, reason, meaning, asl_a
                   "Consider an interim approval with an end date.")
                 % {"items": "; ".join(open_items)}
             )  # fmt: skip
-    role = _signing_role(user, "suppliers.ppap_approve", submission.supplier)
+    role = _signing_role(user, "ppap.decide", site)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         locked = PpapSubmission.objects.select_for_update().select_related("supplier", "part").get(pk=submission.pk)
         getattr(locked, action)(by=user, reason=reason, **kwargs)

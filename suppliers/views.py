@@ -393,10 +393,20 @@ def _certificate(request, pk, perm):
     return cert
 
 
-@require("suppliers.certificates")
+@require("suppliers.view")
 def certificate_review(request, pk):
-    cert = _certificate(request, pk, "suppliers.certificates")
+    """The certificate's page: for those who handle certificates (suppliers.certificates) and for those the
+    site gives their review to (certificate.accept, a deputy included, who reaches the review it is offered)."""
+    cert = _certificate(request, pk, "suppliers.view")
+    may_void = _may(request.user, "suppliers.certificates", cert.supplier)
+    may_review = policy.can_decide(
+        request.user, "certificate.accept", services.decision_site(request.user, "certificate.accept", cert.supplier)
+    )
+    if not (may_void or may_review):
+        raise PermissionDenied("certificate.accept")
     form = CertificateReviewForm(request.POST or None)
+    if request.method == "POST":
+        _require_decision(request, "certificate.accept", cert.supplier)
     if request.method == "POST" and cert.status == CertificateStatus.PENDING_REVIEW and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "accept":
@@ -425,7 +435,7 @@ def certificate_review(request, pk):
             if cert.status == CertificateStatus.PENDING_REVIEW
             else None,
             "supplier": cert.supplier,
-            "void_form": ReasonForm(),
+            "void_form": ReasonForm() if may_void else None,
         },
     )
 

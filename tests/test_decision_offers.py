@@ -377,13 +377,15 @@ def document_approve_due(site, p):
 def document_obsolete_due(site, p):
     df, doc = _document(site, p)
     df.effective(doc, p)
-    return {"url": reverse("documents:obsolete", args=[doc.pk]), "marker": PASSWORD_FIELD}
+    page = reverse("documents:obsolete", args=[doc.pk])
+    return {"url": reverse("documents:detail", args=[doc.pk]), "marker": page, "form_page": page}
 
 
 def training_assess_due(site, p):
     df, doc = _document(site, p)
     version = df.effective(doc, p)
-    return {"url": reverse("documents:training_instructor", args=[version.pk]), "marker": PASSWORD_FIELD}
+    page = reverse("documents:training_instructor", args=[version.pk])
+    return {"url": reverse("documents:version", args=[version.pk]), "marker": page, "form_page": page}
 
 
 def training_acknowledge_due(site, p):
@@ -761,15 +763,109 @@ def test_the_trainee_outside_the_sites_authority_reads_the_task_page_without_the
     )
 
 
-@pytest.mark.parametrize("decision", ["mbr.approve", "ebr.review", "deviation.approve", "change.verify"])
+# Decisions a site's authority cannot hand to a role without the decision's default permission: the
+# person who takes them is fixed by the record or by a seat that only holders of the permission fill.
+NOT_DELEGABLE = {
+    "mrb.sign": "signed per MRB seat (nonconformance.models.MRB_ROLE_HOLDERS: quality, production, "
+    "engineering, sales, quality manager) and every role that fills a seat already holds mrb.sign, so no role "
+    "without the permission can sign for any seat; the site's authority only narrows who of them may",
+    "training.acknowledge": "the trainee signs their own read-and-understood on their own task "
+    "(documents.services.training_acknowledge): nobody signs for someone else, so there is nothing to deputise",
+    "audit.close": "only the audit's lead auditor signs the closure (audits.services.audit_close), and the lead "
+    "is named at planning among those who perform audits (audits.perform, audits.services._may_audit): a role "
+    "without the permission can never be the lead of an audit to close",
+}
+
+# The deputy: a role without the decision's default permission that reads the page offering it. The MRB
+# member unless it holds the permission or may not read the page.
+DEPUTY_ROLE = {
+    "recall.approve": R.QUALITY_ENGINEER,  # the recall page needs recall.view, which the MRB member lacks
+    "recall.close": R.ADMINISTRATOR,  # idem; the quality engineer holds recall.manage
+    "lot.release_history": R.ADMINISTRATOR,  # the option is on the lots' import page (lots.import)
+    "change.board_sign": R.INSPECTOR,  # the MRB member holds changes.board; the site seats inspectors too
+    "document.review": R.ADMINISTRATOR,  # every other writer holds documents.review
+}
+
+
+def _seat_inspectors_on_the_change_board(site, p, deputy):
+    from changes.models import BoardRole
+
+    with audit_context(reason="test: this plant's change board is the quality manager and an inspector"):
+        for role in (R.QUALITY_MANAGER, R.INSPECTOR):
+            BoardRole.objects.create(site=site, role=role)
+
+
+def _version_the_deputy_reviews(site, p, deputy):
+    """The author names reviewers among those with the site's authority: the deputy once it holds it (the
+    version page offers the deputy among the reviewers, as version_submit accepts it)."""
+    from documents import services
+    from documents.forms import SubmitForm
+
+    df, doc = _document(site, p)
+    draft = df.draft(doc, p["qe"])
+    assert deputy in SubmitForm(version=draft).fields["reviewers"].queryset
+    version = services.version_submit(version=draft, user=p["qe"], reviewers=[deputy])
+    return {"url": reverse("documents:version_review", args=[version.pk]), "marker": PASSWORD_FIELD}
+
+
+# Run once the site gave the deputy the decision: what else the plant configures for it, or (returning a
+# record) the record the deputy now decides on.
+AFTER_GRANT = {
+    "change.board_sign": _seat_inspectors_on_the_change_board,
+    "document.review": _version_the_deputy_reviews,
+}
+
+
+@pytest.mark.parametrize("decision", sorted(set(CASES) - set(NOT_DELEGABLE)))
 def test_a_deputy_the_site_gives_the_decision_reaches_its_page(decision, site, people, make_user, login):
     """A page that exists to take one decision follows the site's decision authority (require_decision), not
-    the default permission: the MRB member this plant made a deputy is offered the form and reaches it."""
+    the default permission, and so does the action its form posts to: a role this plant made a deputy, which
+    does not hold the default permission, is refused before and offered the form and let through after."""
+    role = DEPUTY_ROLE.get(decision, R.MRB_MEMBER)
+    assert role not in policy._roles_for(policy.DECISIONS[decision].perm), "the deputy lacks the permission"
     record = CASES[decision].build(site, people)
-    form_page = record.get("form_page", record["url"])
-    client = login(make_user("deputy", roles=[Role.MRB_MEMBER], display_name="Deputy"))
-    assert client.get(form_page).status_code == 403
+    form_page = record.get("form_page")
+    deputy = make_user("deputy", roles=[role], display_name="Deputy")
+    client = login(deputy)
+    response = client.get(record["url"])
+    assert response.status_code == 403 or record["marker"] not in response.content.decode(), decision
+    if form_page:
+        assert client.get(form_page).status_code == 403, decision
+
     with audit_context(reason="test: the deputy decides at this plant"):
-        DecisionAuthority.objects.create(site=site, decision=decision, role=Role.MRB_MEMBER)
-    assert record["marker"] in client.get(record["url"]).content.decode()
-    assert PASSWORD_FIELD in client.get(form_page).content.decode()
+        DecisionAuthority.objects.create(site=site, decision=decision, role=role)
+    record = (AFTER_GRANT[decision](site, people, deputy) if decision in AFTER_GRANT else None) or record
+    form_page = record.get("form_page")
+    response = client.get(record["url"])
+    assert response.status_code == 200, (decision, response.status_code)
+    assert record["marker"] in response.content.decode(), f"{decision}: the form is not offered to the deputy"
+    if form_page:
+        response = client.get(form_page)
+        assert response.status_code == 200, (decision, response.status_code)
+        assert PASSWORD_FIELD in response.content.decode(), decision
+    # the action the form posts to lets the deputy through to the door (an empty post: the form refuses it)
+    actions = dict.fromkeys(url for url in (record["marker"], form_page) if url and url.startswith("/"))
+    for url in actions:
+        assert client.post(url, {}).status_code != 403, (decision, url)
+
+
+def test_a_deputy_given_the_certificate_review_rejects_as_well_as_accepts(site, people, make_user):
+    """Rejecting is the other outcome of the review the page offers: the same authority (certificate.accept at
+    the supplier's decision site), not the default suppliers.certificates permission."""
+    from qms.core.errors import PermissionRefused
+    from suppliers import services
+    from suppliers.models import CertificateType
+    from suppliers.tests import factories as sf
+
+    supplier = sf.make_supplier(people["sqe"], site, code="OF-S8")
+    cert = sf.add_cert(supplier, people["sqe"], CertificateType.ISO_9001, accept=False)
+    deputy = make_user("deputy", roles=[Role.MRB_MEMBER], display_name="Deputy")
+    with pytest.raises(PermissionRefused, match="Who can act"):
+        services.certificate_reject(certificate=cert, user=deputy, comment="wrong scope")
+    with audit_context(reason="test: the deputy decides at this plant"):
+        DecisionAuthority.objects.create(site=site, decision="certificate.accept", role=Role.MRB_MEMBER)
+    assert services.certificate_reject(certificate=cert, user=deputy, comment="wrong scope").status == "rejected"
+    # the supplier quality engineer, outside this plant's authority for it now, may no longer reject
+    other = sf.add_cert(supplier, people["qm"], CertificateType.ISO_14001, accept=False)
+    with pytest.raises(PermissionRefused):
+        services.certificate_reject(certificate=other, user=people["sqe2"], comment="wrong scope")

@@ -33,6 +33,23 @@ def users_who_can(*, site, perm: str):
     )
 
 
+def users_who_decide(*, site, decision: str):
+    """Active users with the authority for `decision` at `site` (the site's own decision authority, else the
+    default roles; never the auditor): drop-downs of people named to take it. A queryset, by username."""
+    from . import policy
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__site=site,
+            memberships__is_active=True,
+            memberships__role__in=list(policy.decision_roles(decision, site)),
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 def unread_notification_count(user) -> int:
     if not user.is_authenticated:
         return 0
