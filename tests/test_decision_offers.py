@@ -779,8 +779,6 @@ NOT_DELEGABLE = {
 # The deputy: a role without the decision's default permission that reads the page offering it. The MRB
 # member unless it holds the permission or may not read the page.
 DEPUTY_ROLE = {
-    "recall.approve": R.QUALITY_ENGINEER,  # the recall page needs recall.view, which the MRB member lacks
-    "recall.close": R.ADMINISTRATOR,  # idem; the quality engineer holds recall.manage
     "lot.release_history": R.ADMINISTRATOR,  # the option is on the lots' import page (lots.import)
     "change.board_sign": R.INSPECTOR,  # the MRB member holds changes.board; the site seats inspectors too
     "document.review": R.ADMINISTRATOR,  # every other writer holds documents.review

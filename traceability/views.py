@@ -481,11 +481,14 @@ def recall_letter(request, code, rc_id):
     return response
 
 
-@require("recall.view")
+RECALL_DECISIONS = ("recall.approve", "recall.close")
+
+
+@require("recall.view", or_deciding=RECALL_DECISIONS)
 @access_logged("traceability.recall")
 def recall_detail(request, code):
     recall = get_object_or_404(Recall.objects.select_related("site", "created_by"), code=code)
-    require_site(request, "recall.view", recall.site)
+    require_site(request, "recall.view", recall.site, or_deciding=RECALL_DECISIONS)
     approve_form = RecallApproveForm(None, request=request, meaning="approved")
     if request.method == "POST":
         action = request.POST.get("action")

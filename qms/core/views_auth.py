@@ -11,16 +11,22 @@ from django.core.exceptions import PermissionDenied
 from . import policy
 
 
-def require(perm: str):
-    """Login plus `perm` at any of the user's sites; object-level site checks happen in the view."""
+def require(perm: str, *, or_deciding: tuple[str, ...] = ()):
+    """Login plus `perm` at any of the user's sites; object-level site checks happen in the view.
+    `or_deciding`: decisions taken on this page; whoever a site gives one of them (a deputy without `perm`)
+    may open the page too, to read what they decide."""
     policy._roles_for(perm)  # fail at import time on a typo
+    for decision in or_deciding:
+        policy.DECISIONS[decision]  # idem
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not policy.can(request.user, perm):
+            if not policy.can(request.user, perm) and not any(
+                policy.decides_anywhere(request.user, d) for d in or_deciding
+            ):
                 raise PermissionDenied(perm)
             return view(request, *args, **kwargs)
 
@@ -65,7 +71,10 @@ def public(view):
     return view
 
 
-def require_site(request, perm: str, site) -> None:
-    """Object-level: the record's site must be one where the user holds `perm`."""
-    if not policy.can(request.user, perm, site):
+def require_site(request, perm: str, site, *, or_deciding: tuple[str, ...] = ()) -> None:
+    """Object-level: the record's site must be one where the user holds `perm` (or, with `or_deciding`, the
+    authority for one of those decisions)."""
+    if not policy.can(request.user, perm, site) and not any(
+        policy.can_decide(request.user, d, site) for d in or_deciding
+    ):
         raise PermissionDenied(perm)
