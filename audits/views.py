@@ -17,7 +17,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_site
-from qms.core.views_helpers import run_and_redirect
+from qms.core.views_helpers import form_action, run_and_redirect
 
 from . import services
 from .forms import (
@@ -291,16 +291,17 @@ def audit_complete(request, code):
 def audit_close(request, code):
     audit = _audit(request, code, "audits.perform")
     form = CloseForm(request.POST or None, request=request, meaning="approved")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.audit_close(
-                audit=audit, user=request.user, credential=form.credential, reason=form.cleaned_data.get("reason", "")
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Audit closed."))
-            return redirect(services.audit_url(audit))
+    done = form_action(
+        request,
+        form,
+        lambda: services.audit_close(
+            audit=audit, user=request.user, credential=form.credential, reason=form.cleaned_data.get("reason", "")
+        ),
+        done=_("Audit closed."),
+        to=services.audit_url(audit),
+    )
+    if done:
+        return done
     offer = services.audit_close_offer(request.user, audit)
     return render(
         request,

@@ -19,6 +19,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_decision, require_decision_site, require_site
+from qms.core.views_helpers import form_action
 
 from . import selectors, services
 from .forms import (
@@ -307,16 +308,18 @@ def mbr_approve(request, code):
         what=_("master batch record %(code)s") % {"code": mbr.code},
     )
     form = SignatureForm(request.POST or None, request=request, meaning="approved")
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.mbr_approve(
-                mbr=mbr, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Master batch record %(code)s approved and effective.") % {"code": mbr.code})
-            return redirect(services.mbr_url(mbr))
+    done = form_action(
+        request,
+        form,
+        lambda: services.mbr_approve(
+            mbr=mbr, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+        ),
+        done=_("Master batch record %(code)s approved and effective.") % {"code": mbr.code},
+        to=services.mbr_url(mbr),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "batchrecords/sign.html",
@@ -820,16 +823,18 @@ def deviation_approve(request, code):
         what=_("deviation %(code)s") % {"code": dev.code},
     )
     form = SignatureForm(request.POST or None, request=request, meaning="approved")
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.deviation_approve(
-                deviation=dev, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Deviation %(code)s approved.") % {"code": dev.code})
-            return redirect(services.deviation_url(dev))
+    done = form_action(
+        request,
+        form,
+        lambda: services.deviation_approve(
+            deviation=dev, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+        ),
+        done=_("Deviation %(code)s approved.") % {"code": dev.code},
+        to=services.deviation_url(dev),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "batchrecords/sign.html",

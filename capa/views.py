@@ -24,7 +24,7 @@ from qms.core import policy
 from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.views_auth import require, require_decision, require_decision_site, require_site
-from qms.core.views_helpers import run_and_redirect
+from qms.core.views_helpers import form_action, run_and_redirect
 
 from . import services
 from .forms import (
@@ -203,14 +203,15 @@ def capa_edit(request, code):
     if not _may_edit(request.user, capa):
         raise PermissionDenied("capa.manage")
     form = CapaContentForm(request.POST or None, is_8d=capa.is_8d, initial=CapaContentForm.initial_for(capa))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.capa_update(capa=capa, user=request.user, **form.service_kwargs())
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(services.capa_url(capa))
+    done = form_action(
+        request,
+        form,
+        lambda: services.capa_update(capa=capa, user=request.user, **form.service_kwargs()),
+        done=_("Saved."),
+        to=services.capa_url(capa),
+    )
+    if done:
+        return done
     title = (_("8D report %(code)s") if capa.is_8d else _("CAPA %(code)s")) % {"code": capa.code}
     return render(request, "capa/form.html", {"form": form, "title": title})
 
@@ -290,20 +291,21 @@ def effectiveness_record(request, pk):
     require_site(request, "capa.view", capa.site)
     require_decision_site(request, "capa.verify", capa.site)
     form = EffectivenessForm(request.POST or None, request=request, meaning="verified")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.effectiveness_check_record(
-                check=check,
-                result=form.cleaned_data["result"],
-                evidence=form.cleaned_data["evidence"],
-                user=request.user,
-                credential=form.credential,
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Effectiveness check recorded."))
-            return redirect(services.capa_url(capa))
+    done = form_action(
+        request,
+        form,
+        lambda: services.effectiveness_check_record(
+            check=check,
+            result=form.cleaned_data["result"],
+            evidence=form.cleaned_data["evidence"],
+            user=request.user,
+            credential=form.credential,
+        ),
+        done=_("Effectiveness check recorded."),
+        to=services.capa_url(capa),
+    )
+    if done:
+        return done
     return render(
         request,
         "capa/effectiveness.html",
@@ -328,16 +330,17 @@ def capa_cancel(request, code):
     capa = _capa(request, code)
     require_decision_site(request, "capa.cancel", capa.site)
     form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.capa_cancel(
-                capa=capa, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("CAPA cancelled."))
-            return redirect(services.capa_url(capa))
+    done = form_action(
+        request,
+        form,
+        lambda: services.capa_cancel(
+            capa=capa, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+        ),
+        done=_("CAPA cancelled."),
+        to=services.capa_url(capa),
+    )
+    if done:
+        return done
     return render(
         request,
         "capa/sign.html",
@@ -435,16 +438,17 @@ def scar_response(request, code):
 def scar_accept(request, code):
     scar = _scar(request, code, "scar.manage")
     form = SignatureForm(request.POST or None, request=request, meaning="approved")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.scar_accept(
-                scar=scar, user=request.user, credential=form.credential, comment=form.cleaned_data.get("reason", "")
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Supplier response accepted; SCAR closed."))
-            return redirect(services.scar_url(scar))
+    done = form_action(
+        request,
+        form,
+        lambda: services.scar_accept(
+            scar=scar, user=request.user, credential=form.credential, comment=form.cleaned_data.get("reason", "")
+        ),
+        done=_("Supplier response accepted; SCAR closed."),
+        to=services.scar_url(scar),
+    )
+    if done:
+        return done
     return render(
         request,
         "capa/sign.html",

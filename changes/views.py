@@ -22,7 +22,7 @@ from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.models import Role
 from qms.core.views_auth import require, require_decision, require_decision_site, require_site
-from qms.core.views_helpers import run_and_redirect
+from qms.core.views_helpers import form_action, run_and_redirect
 
 from . import selectors, services
 from .forms import (
@@ -260,21 +260,22 @@ def board_sign(request, code):
     roles = services.roles_user_may_sign(request.user, change)
     offer = services.board_offer(request.user, change)
     form = VoteForm(request.POST or None, request=request, meaning="approved", roles=roles)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_board_sign(
-                change=change,
-                user=request.user,
-                credential=form.credential,
-                vote=form.cleaned_data["vote"],
-                role=form.cleaned_data["role"],
-                comment=form.cleaned_data.get("reason", ""),
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Your vote is signed."))
-            return redirect(services.change_url(change))
+    done = form_action(
+        request,
+        form,
+        lambda: services.change_board_sign(
+            change=change,
+            user=request.user,
+            credential=form.credential,
+            vote=form.cleaned_data["vote"],
+            role=form.cleaned_data["role"],
+            comment=form.cleaned_data.get("reason", ""),
+        ),
+        done=_("Your vote is signed."),
+        to=services.change_url(change),
+    )
+    if done:
+        return done
     return render(
         request,
         "changes/sign.html",
@@ -387,20 +388,21 @@ def effectiveness(request, pk):
         what=change.code,
     )
     form = EffectivenessForm(request.POST or None, request=request, meaning="verified")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_effectiveness_record(
-                check=check,
-                result=form.cleaned_data["result"],
-                evidence=form.cleaned_data["evidence"],
-                user=request.user,
-                credential=form.credential,
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Effectiveness check recorded."))
-            return redirect(services.change_url(change))
+    done = form_action(
+        request,
+        form,
+        lambda: services.change_effectiveness_record(
+            check=check,
+            result=form.cleaned_data["result"],
+            evidence=form.cleaned_data["evidence"],
+            user=request.user,
+            credential=form.credential,
+        ),
+        done=_("Effectiveness check recorded."),
+        to=services.change_url(change),
+    )
+    if done:
+        return done
     return render(
         request,
         "changes/sign.html",
@@ -466,16 +468,17 @@ def change_cancel(request, code):
     require_decision_site(request, "change.cancel", change.site)
     offer = policy.decision_offer(request.user, "change.cancel", change.site, what=change.code)
     form = SignatureForm(request.POST or None, request=request, meaning="rejected", require_reason=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_cancel(
-                change=change, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Change cancelled."))
-            return redirect(services.change_url(change))
+    done = form_action(
+        request,
+        form,
+        lambda: services.change_cancel(
+            change=change, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+        ),
+        done=_("Change cancelled."),
+        to=services.change_url(change),
+    )
+    if done:
+        return done
     return render(
         request,
         "changes/sign.html",

@@ -25,7 +25,7 @@ from qms.core.models import Site, User
 from qms.core.signals import file_downloaded
 from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_decision, require_decision_site, require_site
-from qms.core.views_helpers import run_and_redirect
+from qms.core.views_helpers import form_action, run_and_redirect
 
 from . import hooks, selectors, services
 from .forms import (
@@ -194,14 +194,15 @@ def document_edit(request, pk):
         "distribution_roles": doc.distribution_roles,
     }
     form = DocumentEditForm(request.POST or None, site=doc.site, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.document_update(document=doc, user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(services.document_url(doc))
+    done = form_action(
+        request,
+        form,
+        lambda: services.document_update(document=doc, user=request.user, **form.cleaned_data),
+        done=_("Saved."),
+        to=services.document_url(doc),
+    )
+    if done:
+        return done
     return render(request, "documents/form.html", {"form": form, "title": _("Edit %(n)s") % {"n": doc.number}})
 
 
@@ -227,16 +228,18 @@ def document_obsolete(request, pk):
     require_decision_site(request, "document.obsolete", doc.site)
     offer = policy.decision_offer(request.user, "document.obsolete", doc.site, what=doc.number)
     form = SignatureForm(request.POST or None, request=request, meaning="approved", require_reason=True)
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.document_obsolete(
-                document=doc, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Document %(n)s is obsolete.") % {"n": doc.number})
-            return redirect(services.document_url(doc))
+    done = form_action(
+        request,
+        form,
+        lambda: services.document_obsolete(
+            document=doc, user=request.user, credential=form.credential, reason=form.cleaned_data["reason"]
+        ),
+        done=_("Document %(n)s is obsolete.") % {"n": doc.number},
+        to=services.document_url(doc),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/sign.html",
@@ -370,19 +373,20 @@ def version_edit(request, pk):
     form = VersionEditForm(
         request.POST or None, request.FILES or None, initial={"change_summary": version.change_summary}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.version_update(
-                version=version,
-                user=request.user,
-                change_summary=form.cleaned_data["change_summary"],
-                upload=form.cleaned_data["file"],
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(services.version_url(version))
+    done = form_action(
+        request,
+        form,
+        lambda: services.version_update(
+            version=version,
+            user=request.user,
+            change_summary=form.cleaned_data["change_summary"],
+            upload=form.cleaned_data["file"],
+        ),
+        done=_("Saved."),
+        to=services.version_url(version),
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/form.html",
@@ -415,20 +419,22 @@ def version_review(request, pk):
         request.user, "document.review", doc.site, involved={"authored": version.author_id}, what=str(version)
     )
     form = ReviewSignForm(request.POST or None, request=request, meaning="reviewed")
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.version_review(
-                version=version,
-                user=request.user,
-                credential=form.credential,
-                accept=form.cleaned_data["outcome"] == "reviewed",
-                comment=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Your review is signed."))
-            return redirect(services.version_url(version))
+    done = form_action(
+        request,
+        form,
+        lambda: services.version_review(
+            version=version,
+            user=request.user,
+            credential=form.credential,
+            accept=form.cleaned_data["outcome"] == "reviewed",
+            comment=form.cleaned_data["reason"],
+        ),
+        done=_("Your review is signed."),
+        to=services.version_url(version),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/sign.html",
@@ -454,20 +460,22 @@ def version_approve(request, pk):
     if offer["may"] and refusal:
         offer = {"may": False, "why": refusal, "who": []}
     form = ApproveForm(request.POST or None, request=request, meaning="approved")
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.version_approve(
-                version=version,
-                user=request.user,
-                credential=form.credential,
-                effective_from=form.cleaned_data["effective_from"],
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Version %(v)s approved.") % {"v": version.label})
-            return redirect(services.version_url(version))
+    done = form_action(
+        request,
+        form,
+        lambda: services.version_approve(
+            version=version,
+            user=request.user,
+            credential=form.credential,
+            effective_from=form.cleaned_data["effective_from"],
+            reason=form.cleaned_data["reason"],
+        ),
+        done=_("Version %(v)s approved.") % {"v": version.label},
+        to=services.version_url(version),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/sign.html",
@@ -565,16 +573,18 @@ def training_acknowledge(request, pk):
         raise Http404("task")
     offer = policy.decision_offer(request.user, "training.acknowledge", task.site)
     form = SignatureForm(request.POST or None, request=request, meaning="reviewed")
-    if request.method == "POST" and offer["may"] and form.is_valid():
-        try:
-            services.training_acknowledge(
-                task=task, user=request.user, credential=form.credential, comment=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Read and understood: signed."))
-            return redirect(reverse("documents:my_training"))
+    done = form_action(
+        request,
+        form,
+        lambda: services.training_acknowledge(
+            task=task, user=request.user, credential=form.credential, comment=form.cleaned_data["reason"]
+        ),
+        done=_("Read and understood: signed."),
+        to=reverse("documents:my_training"),
+        allowed=offer["may"],
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/sign.html",
@@ -681,21 +691,22 @@ def site_settings(request):
         **{f"rule_{k}": v for k, v in rules.items()},
     }
     form = SettingForm(request.POST or None, site=site, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.site_setting_save(
-                site=site,
-                user=request.user,
-                gate_mode=form.cleaned_data["gate_mode"],
-                review_reminder_days=form.cleaned_data["review_reminder_days"],
-                rules=form.rules(),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Training settings of %(s)s saved.") % {"s": site.code})
-            return redirect(reverse("documents:settings") + f"?site={site.pk}")
+    done = form_action(
+        request,
+        form,
+        lambda: services.site_setting_save(
+            site=site,
+            user=request.user,
+            gate_mode=form.cleaned_data["gate_mode"],
+            review_reminder_days=form.cleaned_data["review_reminder_days"],
+            rules=form.rules(),
+            reason=form.cleaned_data["reason"],
+        ),
+        done=_("Training settings of %(s)s saved.") % {"s": site.code},
+        to=reverse("documents:settings") + f"?site={site.pk}",
+    )
+    if done:
+        return done
     return render(
         request,
         "documents/settings.html",

@@ -23,7 +23,7 @@ from qms.core.errors import DomainError
 from qms.core.idempotency import create_once
 from qms.core.uploads import file_response
 from qms.core.views_auth import require, require_decision, require_decision_site, require_site
-from qms.core.views_helpers import run_and_redirect
+from qms.core.views_helpers import form_action, run_and_redirect
 
 from . import selectors, services
 from .forms import (
@@ -406,21 +406,22 @@ def mrb_decide(request, code):
         roles=roles,
         gate_record=MrbDecision(disposition=disposition),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.mrb_decide(
-                disposition=disposition,
-                mrb_role=form.cleaned_data["mrb_role"],
-                vote=form.cleaned_data["vote"],
-                comment=form.cleaned_data.get("reason", ""),
-                user=request.user,
-                credential=form.credential,
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Your MRB decision is signed."))
-            return redirect(services.ncr_url(ncr))
+    done = form_action(
+        request,
+        form,
+        lambda: services.mrb_decide(
+            disposition=disposition,
+            mrb_role=form.cleaned_data["mrb_role"],
+            vote=form.cleaned_data["vote"],
+            comment=form.cleaned_data.get("reason", ""),
+            user=request.user,
+            credential=form.credential,
+        ),
+        done=_("Your MRB decision is signed."),
+        to=services.ncr_url(ncr),
+    )
+    if done:
+        return done
     lines = [line for line in disposition.lines.all() if not line.voided]
     return render(
         request,
@@ -466,14 +467,9 @@ def disposition_line_execute(request, pk):
 
 def _signed_step(request, ncr, *, decision, meaning, title, call, success, require_reason=False):
     form = SignatureForm(request.POST or None, request=request, meaning=meaning, require_reason=require_reason)
-    if request.method == "POST" and form.is_valid():
-        try:
-            call(form)
-        except DomainError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, success)
-            return redirect(services.ncr_url(ncr))
+    done = form_action(request, form, lambda: call(form), done=success, to=services.ncr_url(ncr))
+    if done:
+        return done
     offer = services.ncr_decision_offer(request.user, decision, ncr)
     return render(request, "nonconformance/sign.html", {"form": form, "title": title, "record": ncr, "offer": offer})
 

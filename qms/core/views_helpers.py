@@ -15,3 +15,18 @@ def run_and_redirect(request, url: str, action, success_message):
     else:
         messages.success(request, success_message)
     return redirect(url)
+
+
+def form_action(request, form, act, *, done: str, to: str, allowed: bool = True):
+    """The POST of a decision or edit page: with a valid form (and `allowed`: the page's offer), call the
+    service `act()`; its refusal goes onto the form (the page is shown again, nothing written), success
+    is said and leads to `to`. Returns the redirect, or None to render the page."""
+    if request.method != "POST" or not allowed or not form.is_valid():
+        return None
+    try:
+        act()
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return None
+    messages.success(request, done)
+    return redirect(to)
