@@ -196,14 +196,13 @@ def item_record(request, pk):
     require_site(request, "audits.perform", item.audit.site)
     form = ItemRecordForm(request.POST)
     url = services.audit_url(item.audit) + f"#item-{item.pk}"
-    if not form.is_valid():
-        messages.error(request, _("Choose the result and record the evidence."))
-        return redirect(url)
     return run_and_redirect(
         request,
         url,
         lambda: services.item_record(item=item, user=request.user, **form.cleaned_data),
         _("Result recorded."),
+        form=form,
+        invalid=_("Choose the result and record the evidence."),
     )
 
 
@@ -243,14 +242,13 @@ def finding_assign(request, pk):
     finding = _finding(request, pk, "audits.view")
     form = AssignForm(request.POST, site=finding.audit.site)
     url = services.audit_url(finding.audit) + f"#finding-{finding.pk}"
-    if not form.is_valid():
-        messages.error(request, _("Choose the owner of the finding."))
-        return redirect(url)
     return run_and_redirect(
         request,
         url,
         lambda: services.finding_assign(finding=finding, user=request.user, **form.cleaned_data),
         _("Owner assigned."),
+        form=form,
+        invalid=_("Choose the owner of the finding."),
     )
 
 
@@ -260,14 +258,13 @@ def finding_close(request, pk):
     finding = _finding(request, pk, "audits.view")
     form = NoteForm(request.POST)
     url = services.audit_url(finding.audit) + f"#finding-{finding.pk}"
-    if not form.is_valid():
-        messages.error(request, _("Record how the finding was addressed."))
-        return redirect(url)
     return run_and_redirect(
         request,
         url,
         lambda: services.finding_close(finding=finding, user=request.user, note=form.cleaned_data["note"]),
         _("Finding closed."),
+        form=form,
+        invalid=_("Record how the finding was addressed."),
     )
 
 

@@ -221,14 +221,13 @@ def capa_edit(request, code):
 def team_add(request, code):
     capa = _capa(request, code)
     form = TeamForm(request.POST, site=capa.site)
-    if not form.is_valid():
-        messages.error(request, _("Choose the team member."))
-        return redirect(services.capa_url(capa))
     return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_team_add(capa=capa, user=request.user, **form.cleaned_data),
         _("Team member added."),
+        form=form,
+        invalid=_("Choose the team member."),
     )
 
 
@@ -237,14 +236,13 @@ def team_add(request, code):
 def action_add(request, code):
     capa = _capa(request, code)
     form = ActionForm(request.POST, site=capa.site)
-    if not form.is_valid():
-        messages.error(request, _("Describe the action, its owner and due date."))
-        return redirect(services.capa_url(capa))
     return run_and_redirect(
         request,
         services.capa_url(capa),
         lambda: services.capa_action_add(capa=capa, user=request.user, **form.cleaned_data),
         _("Action added."),
+        form=form,
+        invalid=_("Describe the action, its owner and due date."),
     )
 
 
@@ -254,14 +252,13 @@ def action_complete(request, pk):
     action = get_object_or_404(CapaAction.objects.select_related("capa", "capa__site"), pk=pk)
     require_site(request, "capa.view", action.capa.site)
     form = EvidenceForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Record the evidence that the action was done."))
-        return redirect(services.capa_url(action.capa))
     return run_and_redirect(
         request,
         services.capa_url(action.capa),
         lambda: services.capa_action_complete(action=action, user=request.user, **form.cleaned_data),
         _("Action done."),
+        form=form,
+        invalid=_("Record the evidence that the action was done."),
     )
 
 
@@ -423,14 +420,13 @@ def scar_send(request, code):
 def scar_response(request, code):
     scar = _scar(request, code, "scar.manage")
     form = ScarResponseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The supplier's response needs at least the root cause and the corrective actions."))
-        return redirect(services.scar_url(scar))
     return run_and_redirect(
         request,
         services.scar_url(scar),
         lambda: services.scar_record_response(scar=scar, user=request.user, **form.cleaned_data),
         _("Supplier response recorded."),
+        form=form,
+        invalid=_("The supplier's response needs at least the root cause and the corrective actions."),
     )
 
 
@@ -461,12 +457,11 @@ def scar_accept(request, code):
 def scar_reject(request, code):
     scar = _scar(request, code, "scar.manage")
     form = ScarRejectForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Tell the supplier what is missing and give a new deadline."))
-        return redirect(services.scar_url(scar))
     return run_and_redirect(
         request,
         services.scar_url(scar),
         lambda: services.scar_reject_response(scar=scar, user=request.user, **form.cleaned_data),
         _("Response sent back to the supplier."),
+        form=form,
+        invalid=_("Tell the supplier what is missing and give a new deadline."),
     )

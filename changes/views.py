@@ -242,14 +242,13 @@ def impact_set(request, pk):
 def assessment(request, code):
     change = _change(request, code, "changes.assess")
     form = AssessmentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Summarise the impact for the change board."))
-        return redirect(services.change_url(change))
     return run_and_redirect(
         request,
         services.change_url(change),
         lambda: services.assessment_complete(change=change, user=request.user, **form.cleaned_data),
         _("Sent to the change board."),
+        form=form,
+        invalid=_("Summarise the impact for the change board."),
     )
 
 
@@ -317,14 +316,13 @@ def task_complete(request, pk):
     task = _task(request, pk, "changes.view")
     form = EvidenceForm(request.POST)
     url = services.change_url(task.change) + "#tasks"
-    if not form.is_valid():
-        messages.error(request, _("Record the evidence that the task was done."))
-        return redirect(url)
     return run_and_redirect(
         request,
         url,
         lambda: services.task_complete(task=task, user=request.user, evidence=form.cleaned_data["evidence"]),
         _("Task done."),
+        form=form,
+        invalid=_("Record the evidence that the task was done."),
     )
 
 

@@ -211,14 +211,13 @@ def document_edit(request, pk):
 def document_review_record(request, pk):
     doc = selectors.document_for_user(request.user, pk)
     form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Record what the review found."))
-        return redirect(services.document_url(doc))
     return run_and_redirect(
         request,
         services.document_url(doc),
         lambda: services.document_review_record(document=doc, user=request.user, note=form.cleaned_data["note"]),
         _("Periodic review recorded."),
+        form=form,
+        invalid=_("Record what the review found."),
     )
 
 
@@ -259,14 +258,13 @@ def requirement_set(request, pk):
     doc = selectors.document_for_user(request.user, pk)
     require_site(request, "documents.manage", doc.site)
     form = RequirementForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose the role, the method and the days allowed."))
-        return redirect(services.document_url(doc))
     return run_and_redirect(
         request,
         services.document_url(doc),
         lambda: services.requirement_set(document=doc, user=request.user, **form.cleaned_data),
         _("Training requirement saved."),
+        form=form,
+        invalid=_("Choose the role, the method and the days allowed."),
     )
 
 
@@ -399,14 +397,13 @@ def version_edit(request, pk):
 def version_submit(request, pk):
     version = selectors.version_for_user(request.user, pk)
     form = SubmitForm(request.POST, version=version)
-    if not form.is_valid():
-        messages.error(request, _("Name at least one reviewer."))
-        return redirect(services.version_url(version))
     return run_and_redirect(
         request,
         services.version_url(version),
         lambda: services.version_submit(version=version, user=request.user, reviewers=form.cleaned_data["reviewers"]),
         _("Sent for review."),
+        form=form,
+        invalid=_("Name at least one reviewer."),
     )
 
 
@@ -494,14 +491,13 @@ def version_approve(request, pk):
 def version_withdraw(request, pk):
     version = selectors.version_for_user(request.user, pk)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for withdrawing the version."))
-        return redirect(services.version_url(version))
     return run_and_redirect(
         request,
         services.version_url(version),
         lambda: services.version_withdraw(version=version, user=request.user, reason=form.cleaned_data["reason"]),
         _("Version withdrawn."),
+        form=form,
+        invalid=_("Give the reason for withdrawing the version."),
     )
 
 

@@ -271,14 +271,13 @@ def ncr_containment(request, code):
 def containment_add(request, code):
     ncr = _ncr(request, code, "ncr.manage")
     form = ContainmentForm(request.POST, site=ncr.site)
-    if not form.is_valid():
-        messages.error(request, _("Choose the action and its owner."))
-        return redirect(services.ncr_url(ncr))
     return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.containment_action_add(ncr=ncr, user=request.user, **form.cleaned_data),
         _("Containment action added."),
+        form=form,
+        invalid=_("Choose the action and its owner."),
     )
 
 
@@ -288,14 +287,13 @@ def containment_done(request, pk):
     action = get_object_or_404(ContainmentAction.objects.select_related("ncr", "ncr__site"), pk=pk)
     require_site(request, "ncr.view", action.ncr.site)
     form = ContainmentDoneForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Record what was done and found."))
-        return redirect(services.ncr_url(action.ncr))
     return run_and_redirect(
         request,
         services.ncr_url(action.ncr),
         lambda: services.containment_action_complete(action=action, user=request.user, **form.cleaned_data),
         _("Containment action done."),
+        form=form,
+        invalid=_("Record what was done and found."),
     )
 
 
@@ -326,14 +324,13 @@ def suspect_stock(request, code):
 def attachment_add(request, code):
     ncr = _ncr(request, code, "ncr.create")
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
-        return redirect(services.ncr_url(ncr))
     return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.attachment_add(user=request.user, ncr=ncr, **form.cleaned_data),
         _("Attachment added."),
+        form=form,
+        invalid=_("Choose a file to upload."),
     )
 
 
@@ -354,14 +351,13 @@ def ncr_submit_mrb(request, code):
 def disposition_line_add(request, code):
     ncr = _ncr(request, code, "ncr.manage")
     form = DispositionLineForm(request.POST, ncr=ncr)
-    if not form.is_valid():
-        messages.error(request, _("Check the disposition line: %(e)s") % {"e": form.errors.as_text()})
-        return redirect(services.ncr_url(ncr))
     return run_and_redirect(
         request,
         services.ncr_url(ncr),
         lambda: services.disposition_line_add(ncr=ncr, user=request.user, **form.cleaned_data),
         _("Disposition line added."),
+        form=form,
+        invalid=_("Check the disposition line: %(e)s") % {"e": form.errors.as_text()},
     )
 
 
@@ -623,14 +619,13 @@ def complaint_open_ncr(request, code):
 def complaint_respond(request, code):
     complaint = _complaint(request, code, "complaints.manage")
     form = RespondForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Write the response sent to the customer."))
-        return redirect(services.complaint_url(complaint))
     return run_and_redirect(
         request,
         services.complaint_url(complaint),
         lambda: services.complaint_respond(complaint=complaint, user=request.user, **form.cleaned_data),
         _("Response recorded."),
+        form=form,
+        invalid=_("Write the response sent to the customer."),
     )
 
 
@@ -676,14 +671,13 @@ def complaint_cancel(request, code):
 def complaint_attach(request, code):
     complaint = _complaint(request, code, "complaints.manage")
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
-        return redirect(services.complaint_url(complaint))
     return run_and_redirect(
         request,
         services.complaint_url(complaint),
         lambda: services.attachment_add(user=request.user, complaint=complaint, **form.cleaned_data),
         _("Attachment added."),
+        form=form,
+        invalid=_("Choose a file to upload."),
     )
 
 

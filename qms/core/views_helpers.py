@@ -6,8 +6,12 @@ from django.shortcuts import redirect
 from .errors import DomainError
 
 
-def run_and_redirect(request, url: str, action, success_message):
-    """Call a service; show its DomainError as an error message or `success_message`; back to `url`."""
+def run_and_redirect(request, url: str, action, success_message, *, form=None, invalid=""):
+    """Call a service; show its DomainError as an error message or `success_message`; back to `url`.
+    With a `form`: an invalid one calls nothing and says `invalid` (what to fill in) instead."""
+    if form is not None and not form.is_valid():
+        messages.error(request, invalid)
+        return redirect(url)
     try:
         action()
     except DomainError as exc:
