@@ -54,7 +54,8 @@ def test_step_entry_on_a_tablet(live_server, browser, make_user, language):
     page.wait_for_url(f"{live_server.url}/")
     if language != "en":
         page.select_option("#lang-select", language)
-        page.wait_for_load_state("networkidle")
+        # the choice posts and reloads: wait for the page in the new language (networkidle can come first)
+        page.wait_for_function("l => document.documentElement.lang === l", arg=language)
     page.goto(f"{live_server.url}/batch/records/{record.code}/")
     card = page.locator(f"#step-{step.pk}")
     temp = card.locator(f"#id_value_{ids['Inlet temperature']}")

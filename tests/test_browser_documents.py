@@ -58,6 +58,7 @@ def test_quality_manager_finds_the_version_in_force_in_both_languages(live_serve
     assert page.locator("[data-in-force='1']").count() == 1
     assert "Li QM" in page.inner_text("#on-date")
     page.select_option("#lang-select", "zh-hans")
-    page.wait_for_load_state("networkidle")
+    # the choice posts and reloads: wait for the page in the new language (networkidle can come first)
+    page.wait_for_function("l => document.documentElement.lang === l", arg="zh-hans")
     assert "现行版本" in page.inner_text("main")
     assert errors == []

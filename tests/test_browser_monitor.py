@@ -80,7 +80,8 @@ def test_management_view_on_phone_and_tablet(live_server, browser, monitor_data,
     page.wait_for_url(f"{live_server.url}/")
     if language != "en":
         page.select_option("#lang-select", language)
-        page.wait_for_load_state("networkidle")
+        # the choice posts and reloads: wait for the page in the new language (networkidle can come first)
+        page.wait_for_function("l => document.documentElement.lang === l", arg=language)
     page.goto(f"{live_server.url}/monitor/")
     page.wait_for_selector("canvas[data-drawn='true']")
     layout = page.evaluate(

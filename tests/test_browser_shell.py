@@ -52,7 +52,8 @@ def test_inspector_on_tablet_signs_in_and_scans(live_server, browser, make_user)
 
     # The language switcher turns the shell Chinese.
     page.select_option("#lang-select", "zh-hans")
-    page.wait_for_load_state("networkidle")
+    # the choice posts and reloads: wait for the page in the new language (networkidle can come first)
+    page.wait_for_function("l => document.documentElement.lang === l", arg="zh-hans")
     assert "收件箱" in page.inner_text("header")
 
     ARTIFACTS.mkdir(exist_ok=True)

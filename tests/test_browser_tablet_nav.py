@@ -41,7 +41,8 @@ def test_main_navigation_fits_a_portrait_tablet(live_server, browser, make_user,
     page.wait_for_url(f"{live_server.url}/")
     if language != "en":
         page.select_option("#lang-select", language)
-        page.wait_for_load_state("networkidle")
+        # the choice posts and reloads: wait for the page in the new language (networkidle can come first)
+        page.wait_for_function("l => document.documentElement.lang === l", arg=language)
     links = page.locator("nav.mainnav a")
     assert links.count() >= 5
     nav = page.evaluate(
