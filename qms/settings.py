@@ -270,9 +270,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+from api.schema_text import DESCRIPTION as API_DESCRIPTION  # noqa: E402 - plain strings, no Django
+from api.schema_text import TAGS as API_TAGS  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "QMS Portal integration API",
-    "DESCRIPTION": "REST API v1 for MES, ERP, WMS, SCM and CRM. See docs/integration.md.",
+    "DESCRIPTION": API_DESCRIPTION,
+    "TAGS": API_TAGS,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",

@@ -50,3 +50,19 @@ def test_a_boolean_filter_refuses_what_it_cannot_read(mes):
     assert mes.get("/api/v1/inspections/?open=false").status_code == 200
     response = mes.get("/api/v1/inspections/?open=null")
     assert response.status_code == 400 and response.json()["errors"][0]["detail"] == "Use true or false."
+
+
+@pytest.mark.parametrize(
+    "value, status",
+    [
+        ("2026-11-30T08:00:00+08:00", 200),
+        ("0149-12-08T21:53:36-17:34", 200),  # an offset PostgreSQL refuses: converted to UTC first
+        ("0001-01-01T00:00:00+15:00", 400),  # before year 1 in UTC
+        ("yesterday", 400),
+    ],
+)
+def test_a_date_time_filter_takes_any_offset_or_says_why_not(mes, value, status):
+    from urllib.parse import quote
+
+    response = mes.get(f"/api/v1/lots/?created_after={quote(value)}")
+    assert response.status_code == status, response.content

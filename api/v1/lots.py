@@ -19,6 +19,7 @@ from traceability.models import IN_STOCK, Lot, LotLink, LotStatus
 from . import lookups
 from . import serializers as s
 from .base import ApiView, read
+from .filters import UtcDateTimeFilter
 
 TAG = ["lots"]
 
@@ -47,7 +48,7 @@ class LotFilter(django_filters.FilterSet):
     part = django_filters.CharFilter(field_name="part__number")
     supplier = django_filters.CharFilter(field_name="supplier__code")
     supplier_lot = django_filters.CharFilter(field_name="supplier_lot_code")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Lot
