@@ -53,7 +53,7 @@ v1 = [
         webhooks.DeliveryReplay.as_view(),
         name="webhook_delivery_replay",
     ),
-    re_path(r"^.*$", NoSuchAddress.as_view(), name="no_such_address"),
+    re_path(r"^[\s\S]*$", NoSuchAddress.as_view(), name="no_such_address"),
 ]
 
 urlpatterns = [

@@ -4,6 +4,8 @@ stateful: chains of calls following the links Schemathesis infers between operat
 read, checked, traced; an NCR created, then read), over a plant with a lot, an approved supplier, an open
 inspection and a customer to ship to."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
@@ -17,6 +19,9 @@ from .factories import account, token
 RAW = SchemaGenerator().get_schema(request=None, public=True)
 schema = schemathesis.openapi.from_dict(RAW)
 schema.app = get_wsgi_application()
+# The same examples every run, so the suite passes or fails on the code alone (CI lands nothing on a red run);
+# SCHEMATHESIS_EXPLORE=1 lets Hypothesis search new ground (what found the ±17:34 offset and `?open=null`).
+DERANDOMIZE = os.environ.get("SCHEMATHESIS_EXPLORE", "") != "1"
 CALLER: dict[str, str] = {}  # the test's service-account token, set by the `auth` fixture
 
 
@@ -62,7 +67,7 @@ def auth(db, make_user, site, wsgi_keeps_the_test_connection):
 
 
 @subset.parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE)
 @pytest.mark.django_db
 def test_api_conforms_to_its_schema(case, auth):
     # Business refusals of schema-valid input (an unknown site or part code: 400/422 with problem details)
@@ -113,6 +118,10 @@ def test_api_workflows_hold_their_contract(auth, plant):
 
     Workflow.run(
         settings=settings(
-            max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=25,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=DERANDOMIZE,
+            suppress_health_check=list(HealthCheck),
         )
     )

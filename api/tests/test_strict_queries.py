@@ -66,3 +66,15 @@ def test_a_date_time_filter_takes_any_offset_or_says_why_not(mes, value, status)
 
     response = mes.get(f"/api/v1/lots/?created_after={quote(value)}")
     assert response.status_code == status, response.content
+
+
+def test_an_address_with_a_line_break_is_still_answered_in_json(mes):
+    response = mes.post("/api/v1/work-orders/WO%0A1/operations/-4/finish/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["status=", "page=", "page_size=", "site=&part=X"])
+def test_an_empty_parameter_is_refused_not_guessed(mes, query):
+    response = mes.get(f"/api/v1/lots/?{query}")
+    assert response.status_code == 400, response.content
+    assert "leave the parameter out" in response.json()["detail"]

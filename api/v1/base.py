@@ -8,7 +8,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 
 from qms.core import policy
@@ -28,6 +28,7 @@ class ApiView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self._refuse_empty_parameters(request)
         stack = ExitStack()
         stack.enter_context(site_scope(policy.sites_for(request.user)))
         stack.enter_context(audit_context(user=request.user, source="api"))
@@ -42,6 +43,15 @@ class ApiView(GenericAPIView):
             if stack is not None:
                 self._qms_stack = None
                 stack.close()
+
+    def _refuse_empty_parameters(self, request) -> None:
+        """`?status=` is neither a status nor no filter: say so rather than guess (the schema has no "")."""
+        declared = set(getattr(getattr(self, "filterset_class", None), "base_filters", {}) or {})
+        if getattr(self, "pagination_class", None) is not None:
+            declared |= {"page", "page_size"}
+        empty = sorted(k for k in declared if k in request.query_params and request.query_params.get(k) == "")
+        if empty:
+            raise ValidationError({k: [_("Give a value, or leave the parameter out.")] for k in empty})
 
     def require_site(self, perm: str, site) -> None:
         """Object level: the record's site must be one where the caller holds `perm`."""
