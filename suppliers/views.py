@@ -395,15 +395,11 @@ def _certificate(request, pk, perm):
 
 @require("suppliers.view")
 def certificate_review(request, pk):
-    """The certificate's page: for those who handle certificates (suppliers.certificates) and for those the
-    site gives their review to (certificate.accept, a deputy included, who reaches the review it is offered)."""
+    """The certificate's page, for every supplier reader (an auditor checks certificates too); the review form
+    for those the site gives the review (certificate.accept, a deputy included), voiding for certificate
+    handlers (suppliers.certificates); anyone else reads why not and who can act."""
     cert = _certificate(request, pk, "suppliers.view")
     may_void = _may(request.user, "suppliers.certificates", cert.supplier)
-    may_review = policy.can_decide(
-        request.user, "certificate.accept", services.decision_site(request.user, "certificate.accept", cert.supplier)
-    )
-    if not (may_void or may_review):
-        raise PermissionDenied("certificate.accept")
     form = CertificateReviewForm(request.POST or None)
     if request.method == "POST":
         _require_decision(request, "certificate.accept", cert.supplier)

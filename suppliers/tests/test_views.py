@@ -146,6 +146,24 @@ def test_certificate_download_is_permission_checked(make_user, login, site, othe
 
 
 @pytest.mark.django_db
+def test_an_auditor_reads_a_certificate_but_neither_reviews_nor_voids_it(make_user, login, site, sqe):
+    from suppliers.models import CertificateStatus
+
+    supplier = make_supplier(sqe, site)
+    cert = add_cert(supplier, sqe, "iso9001", accept=False)
+    auditor = login(make_user("aud", roles=[Role.AUDITOR]))
+    url = reverse("suppliers:certificate_review", args=[cert.pk])
+    page = auditor.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200 and cert.number in body
+    assert 'name="decision"' not in body and 'data-decision-refused="certificate.accept"' in body
+    assert reverse("suppliers:certificate_void", args=[cert.pk]) not in body
+    assert auditor.post(url, {"decision": "accept", "comment": "looks fine"}).status_code == 403
+    cert.refresh_from_db()
+    assert cert.status == CertificateStatus.PENDING_REVIEW
+
+
+@pytest.mark.django_db
 def test_scan_resolver_and_dashboard_tile(login, site, sqe):
     supplier = make_supplier(sqe, site, code="SUP-SCAN")
     add_cert(supplier, sqe, "iso9001", days=20)
