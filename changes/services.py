@@ -265,13 +265,19 @@ def board_offer(user, change: ChangeRequest) -> dict:
     none of theirs waits, the refusal names those whose role does."""
     involved = {"authored": change.requested_by_id}
     offer = policy.decision_offer(user, "change.board_sign", change.site, involved=involved, what=change.code)
-    if not offer["may"] or roles_user_may_sign(user, change):
+    if offer["may"] and roles_user_may_sign(user, change):
         return offer
     who = [
         u.printed_name
         for u in policy.eligible_users("change.board_sign", change.site, involved=involved)
         if roles_user_may_sign(u, change)
     ]
+    if not offer["may"]:
+        # The site's refusal (the requester, no authority) named everyone with the authority: name only those
+        # whose board role still waits.
+        said = _("Who can act: %(names)s.") % {"names": ", ".join(offer["who"])}
+        now = _("Who can act: %(names)s.") % {"names": ", ".join(who)} if who else ""
+        return {**offer, "why": offer["why"].replace(said, now).strip() if offer["who"] else offer["why"], "who": who}
     why = _("No board role you hold is waiting for a signature.")
     if who:
         why += " " + _("Who can act: %(names)s.") % {"names": ", ".join(who)}

@@ -70,6 +70,16 @@ def test_a_board_member_with_no_waiting_role_is_told_whose_signature_is_awaited(
     assert "Who can act: Qe, Qe2." in text, text
 
 
+def test_the_requesters_refusal_names_only_those_whose_board_role_waits(site, people, login):
+    from .factories import credential
+
+    c = at_board(site, people, requester="qe")
+    services.change_board_sign(change=c, user=people["qm"], credential=credential(people["qm"]), vote="approve")
+    page = login(people["qe"]).get(reverse("changes:board_sign", args=[c.code])).content.decode()
+    note = re.search(r'data-decision-refused="change.board_sign">(.*?)</div>', page, re.S).group(1)
+    assert "You authored" in note and "Who can act: Qe2." in note and "Qm" not in note, note
+
+
 def test_hostile_input_gives_messages(site, people, login):
     client = login(people["prod"])
     r = client.post(
