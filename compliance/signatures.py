@@ -198,46 +198,56 @@ def signature_authenticate(
     return SignatureCredential(user=user, authenticated_at=timezone.now())
 
 
-def signature_record(
-    *, credential: SignatureCredential, instance, meaning: str, reason: str = "", role: str = ""
-) -> Signature:
-    """Step 2, inside the domain service's transaction, after the record reached the state being signed."""
+def _signer(credential, meaning: str):
+    """The person behind a fresh credential, for a known meaning; refused otherwise (sign again)."""
     if not isinstance(credential, SignatureCredential):
         raise SignatureRefused(_("The signature needs your password. Sign again."))
     if timezone.now() - credential.authenticated_at > CREDENTIAL_TTL:
         raise SignatureRefused(_("The signing step took too long. Enter your password and sign again."))
     if meaning not in SignatureMeaning.values:
         raise SignatureRefused(_("Unknown signature meaning “%(m)s”.") % {"m": meaning})
-    user = credential.user
+    return credential.user
+
+
+def _signature_row(user, instance, *, meaning: str, role: str, reason: str) -> Signature:
+    return Signature(
+        signer=user,
+        printed_name=user.printed_name,
+        meaning=meaning,
+        role=role,
+        model=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:300],
+        record_hash=record_hash(instance),
+        hash_version=HASH_VERSION if is_declared(instance) else 1,
+        reason=reason,
+    )
+
+
+def _sign_changes(sig: Signature, warnings) -> dict:
+    """The audit entry of a signature: what was signed, by whom, the record's hash, the gate's warnings."""
+    return {
+        "meaning": [None, sig.meaning],
+        "signer": [None, sig.signer.get_username()],
+        "record_hash": [None, sig.record_hash],
+        **({"warnings": [None, warnings]} if warnings else {}),
+    }
+
+
+def signature_record(
+    *, credential: SignatureCredential, instance, meaning: str, reason: str = "", role: str = ""
+) -> Signature:
+    """Step 2, inside the domain service's transaction, after the record reached the state being signed."""
+    user = _signer(credential, meaning)
     findings = signing_findings(meaning=meaning, instance=instance, signer=user)
     refusals = [f.message for f in findings if f.block]
     if refusals:
         raise SignatureRefused(" ".join(refusals))
     warnings = [f.message for f in findings if not f.block]
     with transaction.atomic(), audit_context(user=user, reason=reason):
-        sig = Signature.objects.create(
-            signer=user,
-            printed_name=user.printed_name,
-            meaning=meaning,
-            role=role,
-            model=instance._meta.label_lower,
-            object_id=str(instance.pk),
-            object_repr=str(instance)[:300],
-            record_hash=record_hash(instance),
-            hash_version=HASH_VERSION if is_declared(instance) else 1,
-            reason=reason,
-        )
-        audit_trail.record(
-            instance,
-            action="sign",
-            changes={
-                "meaning": [None, meaning],
-                "signer": [None, user.get_username()],
-                "record_hash": [None, sig.record_hash],
-                **({"warnings": [None, warnings]} if warnings else {}),
-            },
-            reason=reason,
-        )
+        sig = _signature_row(user, instance, meaning=meaning, role=role, reason=reason)
+        sig.save()
+        audit_trail.record(instance, action="sign", changes=_sign_changes(sig, warnings), reason=reason)
         if warnings:
             _warn_signer(user, sig, instance, warnings)
     sig.warnings = warnings
@@ -250,13 +260,7 @@ def signature_record_many(
     """Step 2 for many records signed with one re-authentication (a history import of released lots):
     the same checks and the same rows as `signature_record` for each record, written in bulk (one INSERT
     per 2,000 signatures, one append to the audit trail for all). Returned in the order of `instances`."""
-    if not isinstance(credential, SignatureCredential):
-        raise SignatureRefused(_("The signature needs your password. Sign again."))
-    if timezone.now() - credential.authenticated_at > CREDENTIAL_TTL:
-        raise SignatureRefused(_("The signing step took too long. Enter your password and sign again."))
-    if meaning not in SignatureMeaning.values:
-        raise SignatureRefused(_("Unknown signature meaning “%(m)s”.") % {"m": meaning})
-    user = credential.user
+    user = _signer(credential, meaning)
     # The same pre-signature checks as one signature each: any refusal refuses them all.
     findings = [signing_findings(meaning=meaning, instance=i, signer=user) for i in instances]
     refusals = [f.message for found in findings for f in found if f.block]
@@ -264,21 +268,7 @@ def signature_record_many(
         raise SignatureRefused(" ".join(dict.fromkeys(refusals)))
     warnings = [[f.message for f in found if not f.block] for found in findings]
     with transaction.atomic(), audit_context(user=user, reason=reason):
-        sigs = [
-            Signature(
-                signer=user,
-                printed_name=user.printed_name,
-                meaning=meaning,
-                role=role,
-                model=instance._meta.label_lower,
-                object_id=str(instance.pk),
-                object_repr=str(instance)[:300],
-                record_hash=record_hash(instance),
-                hash_version=HASH_VERSION if is_declared(instance) else 1,
-                reason=reason,
-            )
-            for instance in instances
-        ]
+        sigs = [_signature_row(user, i, meaning=meaning, role=role, reason=reason) for i in instances]
         Signature.objects.bulk_create(sigs, batch_size=2000)
         audit_trail.append(
             [
@@ -287,12 +277,7 @@ def signature_record_many(
                     str(instance.pk),
                     str(instance),
                     "sign",
-                    {
-                        "meaning": [None, meaning],
-                        "signer": [None, user.get_username()],
-                        "record_hash": [None, sig.record_hash],
-                        **({"warnings": [None, warned]} if warned else {}),
-                    },
+                    _sign_changes(sig, warned),
                     reason,
                     audit_trail.site_of(instance),
                 )
