@@ -363,45 +363,34 @@ def capa_cancel(*, capa: Capa, user, credential, reason: str) -> Capa:
 # --- reminders -------------------------------------------------------------------------------------
 
 
-def _managers(site):
-    return users_with_role(site=site, roles=[Role.QUALITY_MANAGER])
-
-
 def capa_action_reminders_send(*, today=None) -> int:
     """Remind owners `REMIND_DAYS_BEFORE` days before an action is due; when overdue, tell the owner and
     escalate to the site's quality managers. Each message is sent once (dedup key per action and due date)."""
     today = today or timezone.localdate()
-    sent = 0
     actions = CapaAction.objects.filter(
         status=ActionStatus.OPEN,
         due_on__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
         capa__status__in=[CapaStatus.OPEN, CapaStatus.IN_PROGRESS],
     ).select_related("capa", "capa__site", "owner")
-    for action in actions:
-        capa, due = action.capa, action.due_on.isoformat()
-        sent += due_work_remind(
+    return due_work_remind(
+        (
             DueWork(
                 key="capa-action",
                 pk=action.pk,
+                code=action.capa.code,
                 owner=action.owner,
                 due_on=action.due_on,
-                site=capa.site,
-                link=capa_url(capa),
+                site=action.capa.site,
+                link=capa_url(action.capa),
                 body=action.description,
-                due=LazyFormat(gettext_lazy("CAPA %(code)s: your action is due on %(due)s"), code=capa.code, due=due),
-                overdue=LazyFormat(
-                    gettext_lazy("CAPA %(code)s: your action is overdue since %(due)s"), code=capa.code, due=due
-                ),
-                escalation=LazyFormat(
-                    gettext_lazy("Escalation: CAPA %(code)s action of %(owner)s overdue since %(due)s"),
-                    code=capa.code,
-                    owner=action.owner.printed_name,
-                    due=due,
-                ),
-            ),
-            today=today,
-        )
-    return sent
+                due=gettext_lazy("CAPA %(code)s: your action is due on %(due)s"),
+                overdue=gettext_lazy("CAPA %(code)s: your action is overdue since %(due)s"),
+                escalation=gettext_lazy("Escalation: CAPA %(code)s action of %(owner)s overdue since %(due)s"),
+            )
+            for action in actions
+        ),
+        today=today,
+    )
 
 
 def effectiveness_checks_due_send(*, today=None) -> int:

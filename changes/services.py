@@ -637,30 +637,25 @@ def change_reminders_send(*, today=None) -> int:
         due_on__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
         change__status__in=[S.IMPLEMENTATION, S.BOARD, S.ASSESSMENT],
     ).select_related("change", "change__site", "owner")
-    for task in tasks:
-        change, due = task.change, task.due_on.isoformat()
-        sent += due_work_remind(
+    sent += due_work_remind(
+        (
             DueWork(
                 key="change-task",
                 pk=task.pk,
+                code=task.change.code,
                 owner=task.owner,
                 due_on=task.due_on,
-                site=change.site,
-                link=change_url(change),
+                site=task.change.site,
+                link=change_url(task.change),
                 body=task.description,
-                due=LazyFormat(gettext_lazy("Change %(code)s: your task is due on %(due)s"), code=change.code, due=due),
-                overdue=LazyFormat(
-                    gettext_lazy("Change %(code)s: your task is overdue since %(due)s"), code=change.code, due=due
-                ),
-                escalation=LazyFormat(
-                    gettext_lazy("Escalation: change %(code)s task of %(owner)s overdue since %(due)s"),
-                    code=change.code,
-                    owner=task.owner.printed_name,
-                    due=due,
-                ),
-            ),
-            today=today,
-        )
+                due=gettext_lazy("Change %(code)s: your task is due on %(due)s"),
+                overdue=gettext_lazy("Change %(code)s: your task is overdue since %(due)s"),
+                escalation=gettext_lazy("Escalation: change %(code)s task of %(owner)s overdue since %(due)s"),
+            )
+            for task in tasks
+        ),
+        today=today,
+    )
     checks = ChangeEffectivenessCheck.objects.filter(
         result=CheckResult.PENDING, due_on__lte=today, change__status=S.EFFECTIVENESS
     ).select_related("change", "change__site")
