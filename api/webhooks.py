@@ -169,13 +169,17 @@ def emit(event: str, *, site, data: dict) -> list[int]:
 def delivery_replay(*, delivery: WebhookDelivery, user) -> WebhookDelivery:
     """Send a logged event again (same event id, a new log row), e.g. after the receiver was fixed."""
     _check_manage(user, delivery.subscription.account)
-    if not delivery.subscription.is_active:
-        raise ApiError(_("The subscription is switched off: switch it on (or subscribe again) before sending again."))
     from .tasks import webhook_deliver
 
     with transaction.atomic():
+        # Under the lock: a subscription switched off at the same moment is not sent to.
+        sub = WebhookSubscription.objects.select_for_update().get(pk=delivery.subscription_id)
+        if not sub.is_active:
+            raise ApiError(
+                _("The subscription is switched off: switch it on (or subscribe again) before sending again.")
+            )
         again = WebhookDelivery.objects.create(
-            subscription=delivery.subscription,
+            subscription=sub,
             event=delivery.event,
             event_id=delivery.event_id,
             payload=delivery.payload,
