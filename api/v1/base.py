@@ -85,9 +85,9 @@ class NoSuchAddress(ApiView):
     permissions = {m: "api.view" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
 
     def _missing(self, request, *args, **kwargs):
-        if not request.path.endswith("/"):
+        if not request.path_info.endswith("/"):
             try:
-                match = resolve(request.path + "/")
+                match = resolve(request.path_info + "/")
             except Resolver404:
                 match = None
             if match is not None and match.url_name != "no_such_address":
