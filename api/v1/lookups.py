@@ -10,6 +10,7 @@ from qms.core import policy
 from qms.core.models import Customer, Equipment, Part, Site, User
 from suppliers.models import Supplier
 from traceability.models import Lot, WorkOrder
+from traceability.selectors import lot_by_code
 
 
 def _missing(field: str, message) -> ValidationError:
@@ -50,7 +51,7 @@ def customer(code: str, field: str = "customer") -> Customer:
 
 
 def lot(code: str, field: str = "lot") -> Lot:
-    obj = Lot.objects.select_related("part", "site", "supplier", "work_order").filter(code=code).first()
+    obj = lot_by_code(code)
     if obj is None:
         raise _missing(field, _("No lot %(c)s among your sites.") % {"c": code})
     return obj

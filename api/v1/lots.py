@@ -37,7 +37,7 @@ def _release(lot):
 
 
 def _lot_in_scope(view, code: str, perm: str) -> Lot:
-    lot = view.found(Lot.objects.select_related("part", "site", "supplier", "work_order").filter(code=code).first())
+    lot = view.found(selectors.lot_by_code(code))
     view.require_site(perm, lot.site)
     return lot
 

@@ -19,7 +19,7 @@ from inspection.models import Inspection, InspectionStatus, Stage
 from nonconformance import services as nc_services
 from nonconformance.models import Ncr, NcrSource, Severity
 from qms.core import policy
-from traceability.models import Lot
+from traceability.selectors import lot_by_code
 
 from . import lookups
 from .base import ApiView, read
@@ -120,7 +120,7 @@ class LotCoa(ApiView):
         operation_id="lots_coa",
     )
     def get(self, request, code):
-        lot = self.found(Lot.objects.filter(code=code).first())
+        lot = self.found(lot_by_code(code))
         self.require_site("reports.export", lot.site)
         lang = request.query_params.get("lang") or request.LANGUAGE_CODE
         try:
