@@ -20,7 +20,7 @@ from qms.core import policy
 from qms.core.audit import audit_context
 from qms.core.codes import clean_code
 from qms.core.errors import DomainError
-from qms.core.models import Membership, Role, Site, User
+from qms.core.models import Membership, Role, User
 
 from .models import ApiToken, IdempotentCall, ServiceAccount, System, TokenUse
 
@@ -43,6 +43,16 @@ def _hash(raw: str) -> str:
 def _check_sites(user, sites) -> None:
     for site in sites:
         policy.check(user, "api.manage", site)
+
+
+def account_manage_check(user, account: ServiceAccount) -> None:
+    """Managing an integration (tokens, webhooks, switching it off) needs the API management permission at
+    every site it serves: its webhooks carry those plants' data. An account with no site: any administrator."""
+    site_ids = set(account.user.memberships.values_list("site_id", flat=True))
+    if not site_ids:
+        policy.check(user, "api.manage")
+    for site_id in sorted(site_ids):
+        policy.check(user, "api.manage", site_id)
 
 
 def service_account_create(
@@ -85,7 +95,7 @@ def service_account_deactivate(*, account: ServiceAccount, user, reason: str) ->
     """Switch an integration off: its tokens stop working at once (the account is kept, never deleted)."""
     if not (reason or "").strip():
         raise ApiError(_("Give the reason."))
-    _check_sites(user, Site.objects.filter(memberships__user=account.user).distinct())
+    account_manage_check(user, account)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         account = ServiceAccount.objects.select_for_update().get(pk=account.pk)
         account.is_active = False
@@ -98,11 +108,7 @@ def service_account_deactivate(*, account: ServiceAccount, user, reason: str) ->
 
 def token_create(*, account: ServiceAccount, user, name: str = "", expires_in_days: int | None = 365) -> tuple:
     """Issue a token for `account`: returns (token row, the token text shown once)."""
-    sites = list(Site.objects.filter(memberships__user=account.user).distinct())
-    if sites:
-        _check_sites(user, sites)
-    else:
-        policy.check(user, "api.manage")
+    account_manage_check(user, account)
     if not account.is_active:
         raise ApiError(_("Service account %(n)s is switched off.") % {"n": account.name})
     if expires_in_days is not None and not (1 <= int(expires_in_days) <= 3650):
@@ -134,11 +140,7 @@ def token_create(*, account: ServiceAccount, user, name: str = "", expires_in_da
 def token_revoke(*, token: ApiToken, user, reason: str) -> ApiToken:
     if not (reason or "").strip():
         raise ApiError(_("Give the reason for revoking the token."))
-    sites = list(Site.objects.filter(memberships__user=token.account.user).distinct())
-    if sites:
-        _check_sites(user, sites)
-    else:
-        policy.check(user, "api.manage")
+    account_manage_check(user, token.account)
     with transaction.atomic(), audit_context(user=user, reason=reason):
         token = ApiToken.objects.select_for_update().get(pk=token.pk)
         if token.revoked_at:

@@ -42,7 +42,7 @@ from qms.core.i18n import LazyFormat
 from qms.core.services import notification_send
 
 from .models import DeliveryStatus, Event, ServiceAccount, WebhookDelivery, WebhookSubscription
-from .services import ApiError
+from .services import ApiError, account_manage_check
 from .webhook_address import AddressRefused, resolve_checked, url_check
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,7 @@ def _check_manage(user, account: ServiceAccount) -> None:
         if not account.is_active:
             raise ApiError(_("Service account %(n)s is switched off.") % {"n": account.name})
         return
-    sites = list(account.user.memberships.values_list("site_id", flat=True))
-    if sites:
-        for site_id in set(sites):
-            policy.check(user, "api.manage", site_id)
-    else:
-        policy.check(user, "api.manage")
+    account_manage_check(user, account)
 
 
 def subscription_create(*, account: ServiceAccount, event: str, url: str, user) -> tuple[WebhookSubscription, str]:
