@@ -101,7 +101,6 @@ class TokenUse(models.Model):
     token = models.OneToOneField(ApiToken, on_delete=models.CASCADE, related_name="use", primary_key=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
-    requests = models.PositiveBigIntegerField(default=0)
 
 
 class IdempotentCall(models.Model):
