@@ -56,7 +56,7 @@ def _line_of(insp: Inspection):
 
 def open_line_stops(inspections) -> list[dict]:
     """Stops not cleared on the lines (or of the inspections) given: what the line must heed now."""
-    lines = {_line_of(i).pk for i in inspections if _line_of(i) is not None}
+    lines = {line.pk for line in map(_line_of, inspections) if line is not None}
     ids = [i.pk for i in inspections]
     q = Q(inspection_id__in=ids)
     if lines:
